@@ -1,0 +1,125 @@
+"""The ``newsmonitor`` command line: a click group, one module per command family.
+
+Every command takes ``--config PATH`` before or after its name; errors are one line on
+standard error with exit status 2 for configuration problems and 1 for the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from monitor import __version__, config
+from monitor.errors import ConfigError, MonitorError
+from monitor.text import one_line
+
+F = TypeVar("F", bound=Callable[..., Any])
+_CONFIG_KEY = "newsmonitor.config"
+
+
+def _remember_config(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.find_root().meta[_CONFIG_KEY] = value
+
+
+def config_option(f: F) -> F:
+    """``--config PATH``, accepted by the group and by every command."""
+    return click.option(
+        "--config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_remember_config,
+        help="Config file (default: $NEWSMONITOR_CONFIG, else ./config.toml).",
+    )(f)
+
+
+def load_config(ctx: click.Context) -> tuple[Path, config.Config]:
+    """The config file chosen for this invocation, loaded and validated.
+
+    Raises:
+        ConfigError: as :func:`monitor.config.load`.
+    """
+    path = config.find_path(ctx.find_root().meta.get(_CONFIG_KEY))
+    return path, config.load(path)
+
+
+class _Group(click.Group):
+    """Turns our errors into one line and an exit status; never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            _fail(ctx, str(exc), 2)
+        except MonitorError as exc:
+            _fail(ctx, str(exc), 1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("newsmonitor.debug"):
+                raise
+            _fail(ctx, f"unexpected failure: {one_line(repr(exc))} (--debug shows where)", 1)
+
+
+def _fail(ctx: click.Context, message: str, status: int) -> None:
+    for line in message.splitlines():
+        click.echo(f"error: {line}", err=True)
+    ctx.exit(status)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@config_option
+@click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
+@click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
+@click.option("--debug", is_flag=True, help="Show a traceback for unexpected failures.")
+@click.version_option(__version__, prog_name="newsmonitor")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
+    """newsmonitor: watch news feeds and alert when they mention what you track.
+
+    \b
+    Example:
+      newsmonitor --config config.toml check-config
+      newsmonitor poll --config config.toml
+    """
+    ctx.meta["newsmonitor.debug"] = debug
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    setup_logging(level)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def setup_logging(level: int) -> None:
+    """Human log lines on standard error; the scheduler's own chatter kept quiet."""
+    root = logging.getLogger()
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in ("apscheduler", "httpx", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def main() -> None:
+    """Entry point of the ``newsmonitor`` command."""
+    cli(prog_name="newsmonitor")
+
+
+# The command modules register themselves on ``cli``; imported last because they import it.
+from monitor.cli import db, demo, hits, run  # noqa: E402, F401

@@ -1,0 +1,54 @@
+"""``check-config`` and ``db upgrade``."""
+
+from __future__ import annotations
+
+import click
+
+from monitor.cli import cli, config_option, load_config
+from monitor.store.db import Database
+
+
+@cli.command("check-config")
+@config_option
+@click.pass_context
+def check_config(ctx: click.Context) -> None:
+    """Validate the config file and report the first problems found (exit status 2).
+
+    \b
+    Example:
+      newsmonitor check-config --config /etc/newsmonitor/config.toml
+    """
+    path, cfg = load_config(ctx)
+    counts = ", ".join(
+        f"{n} {what}{'' if n == 1 else 's'}"
+        for n, what in (
+            (len(cfg.feeds), "feed"),
+            (len(cfg.rules), "rule"),
+            (len(cfg.channels), "channel"),
+        )
+    )
+    click.echo(f"{path}: OK ({counts})")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database maintenance."""
+
+
+@db_group.command("upgrade")
+@config_option
+@click.pass_context
+def upgrade(ctx: click.Context) -> None:
+    """Create or migrate the database to the newest schema (also done by run and poll).
+
+    \b
+    Example:
+      newsmonitor db upgrade --config config.toml
+    """
+    _, cfg = load_config(ctx)
+    db = Database(cfg.database.url)
+    try:
+        db.upgrade()
+        click.echo(f"database {db.describe()} is up to date")
+    finally:
+        db.close()

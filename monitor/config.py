@@ -1,0 +1,347 @@
+"""Load and validate ``config.toml``: the one place that reads configuration.
+
+The file is TOML; ``${NAME}`` in any string is replaced by the environment variable
+``NAME`` so that secrets stay out of the file. Every problem is reported as one
+sentence naming the file, the key path and what is wrong (:class:`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from monitor.errors import ConfigError
+
+ENV_VAR = "NEWSMONITOR_CONFIG"
+DEFAULT_PATH = Path("config.toml")
+
+_DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
+_DURATION_FULL = re.compile(r"(?:\d+\s*[smhd]\s*)+")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def parse_duration(value: object) -> timedelta:
+    """Read ``30s``, ``15m``, ``2h``, ``1d`` (or ``1h30m``, or a number of seconds).
+
+    Raises:
+        ValueError: the value is not a duration (pydantic turns it into a ConfigError).
+    """
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like 30s, 15m, 2h or 1d")
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if _DURATION_FULL.fullmatch(text):
+            seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
+            return timedelta(seconds=seconds)
+    raise ValueError(f"{value!r} is not a duration like 30s, 15m, 2h or 1d")
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than zero")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+PositiveDuration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http:// or https:// URL with a host")
+    return value
+
+
+HttpURL = Annotated[str, BeforeValidator(lambda v: _http_url(v) if isinstance(v, str) else v)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class DatabaseConfig(_Model):
+    url: str = "sqlite:///newsmonitor.db"
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError(f"{value!r} is not a database URL") from None
+        return value
+
+
+class NetworkConfig(_Model):
+    allow: tuple[str, ...] = ()
+    concurrency: int = Field(default=16, ge=1, le=1024)
+    timeout: PositiveDuration = timedelta(seconds=30)
+    max_body: int = Field(default=10 * 1024 * 1024, ge=1024)
+    user_agent: str | None = None
+
+    @field_validator("allow")
+    @classmethod
+    def _valid_hosts(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", value):
+                    raise ValueError(f"{value!r} is neither a host name nor a network") from None
+        return values
+
+
+class DefaultsConfig(_Model):
+    interval: PositiveDuration = timedelta(minutes=15)
+    backlog_alerts: Duration = timedelta(hours=24)
+
+
+class FeedConfig(_Model):
+    url: HttpURL
+    name: str | None = None
+    interval: PositiveDuration | None = None
+    backlog_alerts: Duration | None = None
+
+
+class RuleConfig(_Model):
+    name: str = Field(min_length=1)
+    keywords: tuple[str, ...] = Field(min_length=1)
+    exclude: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+
+    @field_validator("keywords", "exclude")
+    @classmethod
+    def _no_blank_terms(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not re.search(r"\w", value):
+                raise ValueError(f"the term {value!r} has no letters or digits")
+        return values
+
+
+class EmailChannel(_Model):
+    type: Literal["email"]
+    host: str = Field(min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    from_: str = Field(alias="from", min_length=3)
+    to: tuple[str, ...] = Field(min_length=1)
+    timeout: PositiveDuration = timedelta(seconds=30)
+
+    @property
+    def effective_port(self) -> int:
+        """The configured port, else the usual one for the security mode."""
+        if self.port is not None:
+            return self.port
+        return {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _addresses(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        for address in (value,) if isinstance(value, str) else value:
+            if "@" not in address or any(c in address for c in "\r\n"):
+                raise ValueError(f"{address!r} is not an email address")
+        return value
+
+
+class WebhookChannel(_Model):
+    type: Literal["webhook"]
+    url: HttpURL
+    headers: dict[str, str] = {}
+    timeout: PositiveDuration = timedelta(seconds=30)
+
+
+ChannelConfig = Annotated[EmailChannel | WebhookChannel, Field(discriminator="type")]
+
+
+class Config(_Model):
+    """The whole validated configuration."""
+
+    database: DatabaseConfig = DatabaseConfig()
+    network: NetworkConfig = NetworkConfig()
+    defaults: DefaultsConfig = DefaultsConfig()
+    feeds: tuple[FeedConfig, ...] = ()
+    rules: tuple[RuleConfig, ...] = ()
+    channels: dict[str, ChannelConfig] = {}
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Config:
+        seen_urls: set[str] = set()
+        for i, feed in enumerate(self.feeds):
+            if feed.url in seen_urls:
+                raise _KeyProblem(("feeds", i, "url"), f"feed {feed.url!r} is listed twice")
+            seen_urls.add(feed.url)
+        seen_rules: set[str] = set()
+        for i, rule in enumerate(self.rules):
+            if rule.name in seen_rules:
+                raise _KeyProblem(("rules", i, "name"), f"rule name {rule.name!r} is used twice")
+            seen_rules.add(rule.name)
+            for name in rule.channels:
+                if name not in self.channels:
+                    raise _KeyProblem(
+                        ("rules", i, "channels"), f"channel {name!r} is not defined in [channels]"
+                    )
+        return self
+
+    def feed_interval(self, feed: FeedConfig) -> timedelta:
+        """The feed's own poll interval, else the default."""
+        return feed.interval or self.defaults.interval
+
+    def feed_backlog(self, feed: FeedConfig) -> timedelta:
+        """How old an entry on a feed's first poll may be and still be alerted."""
+        return (
+            feed.backlog_alerts if feed.backlog_alerts is not None else self.defaults.backlog_alerts
+        )
+
+
+class _KeyProblem(ValueError):
+    """A cross-reference problem that knows which key it belongs to."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+def find_path(option: str | os.PathLike[str] | None) -> Path:
+    """Where the config is: ``--config``, else ``$NEWSMONITOR_CONFIG``, else ./config.toml."""
+    if option:
+        return Path(option)
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    return DEFAULT_PATH
+
+
+def load(path: str | os.PathLike[str]) -> Config:
+    """Read, expand and validate the config file at ``path``.
+
+    Raises:
+        ConfigError: the file is missing, not TOML, refers to an unset variable, or invalid.
+    """
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: the config file does not exist.") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: the config file cannot be read ({exc.strerror}).") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: the config file is not UTF-8 text.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}.") from None
+    return validate(data, source=file)
+
+
+def validate(data: Mapping[str, Any], *, source: Path) -> Config:
+    """Validate already-parsed TOML data; relative SQLite paths resolve against ``source``'s folder.
+
+    Raises:
+        ConfigError: the data is invalid; one sentence per problem.
+    """
+    expanded = _expand_env(dict(data), (), source)
+    try:
+        config = Config.model_validate(expanded)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_sentences(exc, source))) from None
+    return _resolve_database(config, source.resolve().parent)
+
+
+def _expand_env(value: Any, loc: tuple[str | int, ...], source: Path) -> Any:
+    if isinstance(value, str):
+
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in os.environ:
+                raise ConfigError(
+                    f"{source}: {_key_path(loc)}: environment variable {name} is not set."
+                )
+            return os.environ[name]
+
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: _expand_env(v, (*loc, k), source) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, (*loc, i), source) for i, v in enumerate(value)]
+    return value
+
+
+def _key_path(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _sentences(exc: ValidationError, source: Path) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        # Drop pydantic's internal union tags ("email", "function-before[...]").
+        loc = tuple(
+            p
+            for p in err["loc"]
+            if not (isinstance(p, str) and ("[" in p or p in ("email", "webhook")))
+        )
+        original = err.get("ctx", {}).get("error")
+        if isinstance(original, _KeyProblem):
+            loc, what = original.loc, original.message
+        elif err["type"] == "extra_forbidden":
+            what = "unknown key"
+        elif err["type"] == "missing":
+            what = "this key is required"
+        elif err["type"] == "union_tag_invalid":
+            what = "type must be one of 'email', 'webhook'"
+        elif err["type"] == "union_tag_not_found":
+            what = "type is required ('email' or 'webhook')"
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            what = msg[:1].lower() + msg[1:]
+        lines.append(f"{source}: {_key_path(loc)}: {what}.")
+    return lines
+
+
+def _resolve_database(config: Config, folder: Path) -> Config:
+    url = make_url(config.database.url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return config
+    if url.database.startswith("file:"):
+        return config
+    path = Path(url.database)
+    if path.is_absolute():
+        return config
+    resolved = url.set(database=str(folder / path))
+    new_db = DatabaseConfig(url=resolved.render_as_string(hide_password=False))
+    return config.model_copy(update={"database": new_db})

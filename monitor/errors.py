@@ -1,0 +1,56 @@
+"""The errors newsmonitor raises; ``str()`` of each is one plain sentence.
+
+Tree::
+
+    MonitorError
+     +-- ConfigError      the config file is missing, unreadable or invalid
+     +-- FetchError       a feed could not be fetched (network, HTTP status, limits)
+     +-- ParseError       a fetched body holds no readable feed
+     +-- StoreError       the database could not be opened, migrated or written
+     +-- DeliveryError    an alert could not be sent to a channel
+
+Foreign exceptions are translated once, at the edge that meets them
+(``raise FetchError(...) from exc``), so callers only ever see these.
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Root of every error newsmonitor raises on purpose."""
+
+
+class ConfigError(MonitorError):
+    """The configuration cannot be used; the message names file, key and problem."""
+
+
+class FetchError(MonitorError):
+    """A feed could not be fetched."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(reason)
+        self.url = url
+        self.reason = reason
+
+
+class ParseError(MonitorError):
+    """A fetched body holds no readable feed."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(reason)
+        self.url = url
+        self.reason = reason
+
+
+class StoreError(MonitorError):
+    """The database could not be opened, migrated or written."""
+
+
+class DeliveryError(MonitorError):
+    """An alert could not be delivered to a channel."""
+
+    def __init__(self, channel: str, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.channel = channel
+        self.reason = reason
+        self.permanent = permanent

@@ -1,0 +1,155 @@
+"""Pure parsing: feed bytes in, :class:`ParsedFeed` out (feedparser never fetches here)."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+import logging
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+from feedparser.exceptions import CharacterEncodingOverride, NonXMLContentType
+
+from monitor.errors import ParseError
+from monitor.records import ParsedEntry, ParsedFeed
+from monitor.text import html_to_text, one_line
+
+log = logging.getLogger(__name__)
+
+_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
+_ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
+# Informational only: the body was read correctly all the same.
+_BENIGN = (CharacterEncodingOverride, NonXMLContentType)
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
+
+
+def declares_entities(body: bytes) -> bool:
+    """Whether the body's DOCTYPE has an internal subset declaring entities.
+
+    Such bodies are refused before parsing: when expat's expansion limit fires,
+    feedparser falls back to a loose parser that expands them without bound. A plain
+    reference to a public DTD (no ``[...]`` subset) is fine.
+    """
+    view = body
+    if b"\x00" in body[:4]:
+        for bom, codec in _BOMS:
+            if body.startswith(bom):
+                view = body.decode(codec, errors="ignore").encode("utf-8")
+                break
+    match = _DOCTYPE_SUBSET.search(view)
+    return match is not None and _ENTITY_DECL.search(view, match.end()) is not None
+
+
+def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+    """Parse an RSS or Atom body fetched from ``url``.
+
+    A body feedparser can still read although it is not well-formed is kept, with the
+    problem noted in ``ParsedFeed.problem``; a single bad entry is skipped.
+
+    Raises:
+        ParseError: the body declares XML entities, or holds no readable feed.
+    """
+    if declares_entities(body):
+        raise ParseError(url, "the feed declares XML entities in its DOCTYPE, which is refused")
+    # No content-location: feedparser would resolve relative guids against it, and an
+    # entry's identity must not change with the feed's URL. Links are resolved below.
+    headers = {"content-type": content_type or "application/xml"}
+    # A BytesIO, never bytes or str: given those, feedparser treats a body that looks
+    # like a path or URL as one and opens it.
+    result = feedparser.parse(
+        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
+    problem = None
+    bozo = result.get("bozo_exception")
+    if result.get("bozo") and not isinstance(bozo, _BENIGN):
+        problem = f"the feed is not well-formed ({_reason(bozo)})"
+    if not result.entries and not result.get("version"):
+        detail = f" ({_reason(bozo)})" if problem else ""
+        raise ParseError(url, f"the body is not an RSS, Atom or RDF feed{detail}")
+    entries = []
+    for raw in result.entries:
+        try:
+            entries.append(_entry(raw, url))
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            log.warning("%s: skipped an unreadable entry (%s)", url, exc)
+    feed_title = result.feed.get("title")
+    return ParsedFeed(
+        title=one_line(feed_title, None) if isinstance(feed_title, str) and feed_title else None,
+        entries=tuple(entries),
+        problem=problem,
+    )
+
+
+def _reason(exc: object) -> str:
+    text = str(exc) if exc is not None else "unknown problem"
+    return one_line(text, 200) or type(exc).__name__
+
+
+def _text(detail: Any, value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    kind = detail.get("type", "") if isinstance(detail, dict) else ""
+    if "html" in kind or "xml" in kind:
+        value = html_to_text(value)
+    # Feed text is hostile: no control characters (terminal escapes, CR/LF) survive.
+    return one_line(value, None)
+
+
+def _published(raw: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        parsed = raw.get(key)
+        if isinstance(parsed, time.struct_time):
+            try:
+                return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+            except (OverflowError, ValueError, OSError):
+                return None
+    return None
+
+
+def entry_identity(guid: str | None, link: str | None, title: str, published: str | None) -> str:
+    """An entry's identity within its feed: the guid/id, else the link, else a hash."""
+    if guid and guid.strip():
+        return guid.strip()
+    if link and link.strip():
+        return link.strip()
+    digest = hashlib.sha256(f"{title}\x00{published or ''}".encode()).hexdigest()
+    return f"sha256:{digest}"
+
+
+def _entry(raw: Any, feed_url: str) -> ParsedEntry:
+    title = _text(raw.get("title_detail"), raw.get("title"))
+    link = raw.get("link") if isinstance(raw.get("link"), str) else None
+    link = urljoin(feed_url, one_line(link, None)) if link and link.strip() else None
+    summary = _text(raw.get("summary_detail"), raw.get("summary"))
+    contents = [_text(c, c.get("value")) for c in raw.get("content", []) if isinstance(c, dict)]
+    content = " ".join(c for c in contents if c and c != summary)
+    author = raw.get("author")
+    published_raw = raw.get("published") or raw.get("updated")
+    return ParsedEntry(
+        identity=entry_identity(
+            raw.get("id") if isinstance(raw.get("id"), str) else None,
+            link,
+            title,
+            published_raw if isinstance(published_raw, str) else None,
+        ),
+        title=title,
+        link=link,
+        author=one_line(author, None) if isinstance(author, str) and author.strip() else None,
+        published=_published(raw),
+        summary=summary,
+        content=content,
+    )

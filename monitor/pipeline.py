@@ -1,0 +1,146 @@
+"""One feed's poll, start to end: fetch, parse, new entries, match, store.
+
+This module joins the stages and holds no decisions of its own: timing comes from
+:mod:`monitor.policy`, matching from :mod:`monitor.match`, routing from
+:mod:`monitor.deliver.routing`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from monitor import policy
+from monitor.deliver.routing import alert_id, channels_for
+from monitor.errors import FetchError, ParseError, StoreError
+from monitor.fetch import Fetcher
+from monitor.match import Matcher
+from monitor.parse import parse_feed
+from monitor.records import FeedState, FetchResult, ParsedEntry, RuleMatch
+from monitor.store import entries, feeds, hits, outbox
+from monitor.store.db import Database
+from monitor.text import one_line
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSettings:
+    """What the poller needs to know of a feed's configuration."""
+
+    interval: timedelta
+    backlog: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Poller:
+    """Everything one poll needs; shared by all feeds of a process."""
+
+    db: Database
+    fetcher: Fetcher
+    matcher: Matcher
+    rule_channels: Mapping[str, Sequence[str]]
+    settings: Mapping[str, FeedSettings]
+    default: FeedSettings
+    clock: Callable[[], datetime]
+    rng: random.Random
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """How one feed's poll went."""
+
+    url: str
+    unchanged: bool = False
+    new_entries: int = 0
+    hits: int = 0
+    alerts: int = 0
+    error: str | None = None
+
+
+async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
+    """Poll one feed and store what is new; a failure is recorded on the feed, not raised."""
+    settings = poller.settings.get(feed.url, poller.default)
+    try:
+        result = await poller.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
+        return await asyncio.to_thread(_process, poller, feed, settings, result)
+    except (FetchError, ParseError, StoreError) as exc:
+        reason = one_line(str(exc), 300)
+        log.warning("feed %s: %s", feed.url, reason)
+        try:
+            await asyncio.to_thread(_record_error, poller, feed, settings, reason)
+        except StoreError as store_exc:
+            log.error("feed %s: could not record the error: %s", feed.url, store_exc)
+        return PollOutcome(url=feed.url, error=reason)
+
+
+def _process(
+    poller: Poller, feed: FeedState, settings: FeedSettings, result: FetchResult
+) -> PollOutcome:
+    """Parse, match and store one fetched feed (runs in a worker thread)."""
+    db, now = poller.db, poller.clock()
+    next_poll = policy.next_poll_at(now, settings.interval, poller.rng)
+    if result.not_modified:
+        with db.transaction() as s:
+            feeds.mark_success(s, feed.id, now, next_poll, result.etag, result.last_modified)
+        return PollOutcome(url=feed.url, unchanged=True)
+
+    parsed = parse_feed(result.body, feed.url, result.content_type)
+    if parsed.problem:
+        log.warning("feed %s: %s; its entries are used anyway", feed.url, parsed.problem)
+    unique = list({e.identity: e for e in reversed(parsed.entries)}.values())[::-1]
+    with db.transaction() as s:
+        seen = entries.known(s, feed.id, (e.identity for e in unique))
+    fresh = [e for e in unique if e.identity not in seen]
+    matched = [(e, poller.matcher.match(e)) for e in fresh]
+
+    first_poll = feed.first_success_at is None
+    with db.transaction() as s:
+        # Checked again inside the write: another poller may have stored some meanwhile.
+        seen = entries.known(s, feed.id, (e.identity for e, _ in matched))
+        matched = [(e, m) for e, m in matched if e.identity not in seen]
+        rows = entries.add(s, feed.id, [e for e, _ in matched], now)
+        n_hits = n_alerts = 0
+        for row, (entry, matches) in zip(rows, matched, strict=True):
+            if not matches:
+                continue
+            hits.add(s, row.id, matches, now)
+            n_hits += len(matches)
+            if policy.should_alert(first_poll, entry.published, now, settings.backlog):
+                n_alerts += _queue(s, feed.url, row.id, entry, matches, poller.rule_channels, now)
+        feeds.mark_success(
+            s, feed.id, now, next_poll, result.etag, result.last_modified, parsed.title
+        )
+    return PollOutcome(url=feed.url, new_entries=len(matched), hits=n_hits, alerts=n_alerts)
+
+
+def _queue(
+    session: Session,
+    feed_url: str,
+    entry_row_id: int,
+    entry: ParsedEntry,
+    matches: Sequence[RuleMatch],
+    rule_channels: Mapping[str, Sequence[str]],
+    now: datetime,
+) -> int:
+    routed = channels_for(matches, rule_channels)
+    for channel, rules in routed.items():
+        outbox.add(
+            session, entry_row_id, channel, rules, alert_id(feed_url, entry.identity, channel), now
+        )
+    return len(routed)
+
+
+def _record_error(poller: Poller, feed: FeedState, settings: FeedSettings, reason: str) -> None:
+    now = poller.clock()
+    retry = policy.next_poll_after_error(
+        now, settings.interval, feed.consecutive_errors + 1, poller.rng
+    )
+    with poller.db.transaction() as s:
+        feeds.mark_error(s, feed.id, now, retry, reason)

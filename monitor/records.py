@@ -1,0 +1,82 @@
+"""Frozen records passed between the stages; no behaviour beyond simple derivations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What a fetch returned: a body (200) or "not modified" (304)."""
+
+    url: str
+    not_modified: bool
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """One feed entry as plain text; ``identity`` is stable across polls."""
+
+    identity: str
+    title: str
+    link: str | None
+    author: str | None
+    published: datetime | None
+    summary: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A parsed feed; ``problem`` notes a body that was read although not well-formed."""
+
+    title: str | None
+    entries: tuple[ParsedEntry, ...]
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """One rule matching one entry: which of its terms were found, and where."""
+
+    rule: str
+    terms: tuple[str, ...]
+    field: str
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A feed row as the poller needs it."""
+
+    id: int
+    url: str
+    name: str | None
+    etag: str | None
+    last_modified: str | None
+    consecutive_errors: int
+    first_success_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Everything a channel needs to render one alert for one entry."""
+
+    alert_id: str
+    outbox_id: int
+    channel: str
+    entry_id: str
+    title: str
+    link: str | None
+    published: datetime | None
+    author: str | None
+    feed_url: str
+    feed_name: str
+    matches: tuple[RuleMatch, ...]
+    detected_at: datetime
+    attempts: int

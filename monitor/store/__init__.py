@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables and the queries each stage needs, split by domain."""

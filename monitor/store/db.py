@@ -1,0 +1,124 @@
+"""Opening the database and migrating it; SQLite gets WAL mode and a busy timeout."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+import monitor
+from monitor.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def migrations_folder() -> Path:
+    """The Alembic scripts: packaged inside ``monitor`` when installed, else the checkout's."""
+    here = Path(monitor.__file__).resolve().parent
+    packaged = here / "_alembic"
+    return packaged if packaged.is_dir() else here.parent / "alembic"
+
+
+class Database:
+    """An engine and its session factory."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error.
+
+        Raises:
+            StoreError: the database refused the work.
+        """
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the database refused the change ({_describe(exc)})") from exc
+
+    def upgrade(self) -> None:
+        """Migrate the schema to the newest version.
+
+        Raises:
+            StoreError: the migration failed.
+        """
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(migrations_folder()))
+        try:
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot migrate the database at {self.describe()} ({_describe(exc)})"
+            ) from exc
+
+    def describe(self) -> str:
+        """The URL without its password, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite connections get WAL, a busy timeout and foreign keys.
+
+    Raises:
+        StoreError: the SQLite file's folder does not exist, or the driver is missing.
+    """
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            folder = Path(parsed.database).parent
+            if not folder.is_dir():
+                raise StoreError(f"the database folder {folder} does not exist")
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(url, **kwargs)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise StoreError(
+            f"cannot use the database URL {parsed.render_as_string()} ({exc})"
+        ) from exc
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling is off (see _sqlite_pragmas) and BEGIN is
+        # ours: IMMEDIATE takes the write lock up front, so a transaction that reads and
+        # then writes waits for the busy timeout instead of failing with SQLITE_BUSY
+        # when another writer got in between (SQLAlchemy docs, "Serializable isolation").
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _describe(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

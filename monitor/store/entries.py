@@ -1,0 +1,51 @@
+"""Entries seen per feed: which identities are known, and storing new ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.records import ParsedEntry
+from monitor.store.tables import Entry
+
+_CHUNK = 500  # stays under every backend's limit on bound parameters
+
+
+def known(session: Session, feed_id: int, identities: Iterable[str]) -> set[str]:
+    """Which of ``identities`` this feed has already stored."""
+    wanted = list(dict.fromkeys(identities))
+    found: set[str] = set()
+    for i in range(0, len(wanted), _CHUNK):
+        chunk = wanted[i : i + _CHUNK]
+        found.update(
+            session.scalars(
+                select(Entry.identity).where(Entry.feed_id == feed_id, Entry.identity.in_(chunk))
+            )
+        )
+    return found
+
+
+def add(
+    session: Session, feed_id: int, entries: Sequence[ParsedEntry], now: datetime
+) -> list[Entry]:
+    """Insert new entries in one batch; returns the rows, with their ids."""
+    rows = [
+        Entry(
+            feed_id=feed_id,
+            identity=e.identity,
+            title=e.title,
+            link=e.link,
+            author=e.author,
+            published=e.published,
+            summary=e.summary,
+            content=e.content,
+            first_seen_at=now,
+        )
+        for e in entries
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows

@@ -1,0 +1,108 @@
+"""Feed rows: the list from the config, when each is due, and how its last poll went."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from monitor.records import FeedState
+from monitor.store.tables import Feed
+
+
+def sync(session: Session, feeds: Sequence[tuple[str, str | None]], now: datetime) -> None:
+    """Make the feed rows match the config: add new URLs (due now), refresh names, and
+    deactivate the rows of feeds no longer configured (their history stays)."""
+    wanted = dict(feeds)
+    rows = {row.url: row for row in session.scalars(select(Feed))}
+    for url, name in wanted.items():
+        row = rows.get(url)
+        if row is None:
+            session.add(
+                Feed(
+                    url=url,
+                    name=name,
+                    active=True,
+                    next_poll_at=now,
+                    consecutive_errors=0,
+                    created_at=now,
+                )
+            )
+        else:
+            row.name = name
+            if not row.active:
+                row.active = True
+                row.next_poll_at = now
+    for url, row in rows.items():
+        if url not in wanted and row.active:
+            row.active = False
+
+
+def _state(row: Feed) -> FeedState:
+    return FeedState(
+        id=row.id,
+        url=row.url,
+        name=row.name,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        consecutive_errors=row.consecutive_errors,
+        first_success_at=row.first_success_at,
+    )
+
+
+def due(
+    session: Session, now: datetime, skip: Collection[int] = (), limit: int = 500
+) -> list[FeedState]:
+    """Active feeds whose next poll time has come, soonest first, except those in ``skip``."""
+    query = select(Feed).where(Feed.active, Feed.next_poll_at <= now)
+    if skip:
+        query = query.where(Feed.id.not_in(list(skip)))
+    return [_state(r) for r in session.scalars(query.order_by(Feed.next_poll_at).limit(limit))]
+
+
+def active(session: Session) -> list[FeedState]:
+    """Every active feed, in the order they were added."""
+    return [_state(r) for r in session.scalars(select(Feed).where(Feed.active).order_by(Feed.id))]
+
+
+def mark_success(
+    session: Session,
+    feed_id: int,
+    now: datetime,
+    next_poll_at: datetime,
+    etag: str | None,
+    last_modified: str | None,
+    title: str | None = None,
+) -> None:
+    """Record a successful poll (200 or 304): validators kept, errors cleared."""
+    row = session.get_one(Feed, feed_id)
+    row.title = title or row.title
+    row.last_polled_at = now
+    row.last_success_at = now
+    if row.first_success_at is None:
+        row.first_success_at = now
+    row.next_poll_at = next_poll_at
+    # A 304 may omit the validators: keep the stored ones (RFC 9110, 15.4.5).
+    row.etag = etag or row.etag
+    row.last_modified = last_modified or row.last_modified
+    row.last_error = None
+    row.consecutive_errors = 0
+
+
+def mark_error(
+    session: Session, feed_id: int, now: datetime, next_poll_at: datetime, reason: str
+) -> None:
+    """Record a failed poll and when to try again."""
+    session.execute(
+        update(Feed)
+        .where(Feed.id == feed_id)
+        .values(
+            last_polled_at=now,
+            last_error=reason,
+            last_error_at=now,
+            consecutive_errors=Feed.consecutive_errors + 1,
+            next_poll_at=next_poll_at,
+        )
+    )

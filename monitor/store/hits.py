@@ -1,0 +1,101 @@
+"""Hits: which rule matched which entry, and listing them for users."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from monitor.records import RuleMatch
+from monitor.store.tables import Entry, Feed, Hit
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHit:
+    """A hit joined with its entry and feed, as ``newsmonitor hits`` shows it."""
+
+    id: int
+    rule: str
+    terms: tuple[str, ...]
+    field: str
+    snippet: str
+    title: str
+    link: str | None
+    published: datetime | None
+    feed: str
+    feed_name: str | None
+    found_at: datetime
+
+
+def add(session: Session, entry_id: int, matches: Sequence[RuleMatch], now: datetime) -> None:
+    """Store the rules an entry matched (one row per rule)."""
+    session.add_all(
+        Hit(
+            entry_id=entry_id,
+            rule=m.rule,
+            terms=list(m.terms),
+            field=m.field,
+            snippet=m.snippet,
+            found_at=now,
+        )
+        for m in matches
+    )
+
+
+def for_entry(session: Session, entry_id: int, rules: Sequence[str]) -> list[RuleMatch]:
+    """The stored matches of one entry for the given rules, in that order."""
+    rows = {
+        h.rule: h
+        for h in session.scalars(
+            select(Hit).where(Hit.entry_id == entry_id, Hit.rule.in_(list(rules)))
+        )
+    }
+    return [
+        RuleMatch(rule=r, terms=tuple(rows[r].terms), field=rows[r].field, snippet=rows[r].snippet)
+        for r in rules
+        if r in rows
+    ]
+
+
+def search(
+    session: Session,
+    *,
+    rule: str | None = None,
+    feed: str | None = None,
+    since: datetime | None = None,
+    limit: int | None = None,
+) -> list[StoredHit]:
+    """Stored hits, newest first; ``feed`` is a feed's URL or name."""
+    query = (
+        select(Hit, Entry, Feed)
+        .join(Entry, Hit.entry_id == Entry.id)
+        .join(Feed, Entry.feed_id == Feed.id)
+    )
+    if rule is not None:
+        query = query.where(Hit.rule == rule)
+    if feed is not None:
+        query = query.where(or_(Feed.url == feed, Feed.name == feed))
+    if since is not None:
+        query = query.where(Hit.found_at >= since)
+    query = query.order_by(Hit.found_at.desc(), Hit.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        StoredHit(
+            id=h.id,
+            rule=h.rule,
+            terms=tuple(h.terms),
+            field=h.field,
+            snippet=h.snippet,
+            title=e.title,
+            link=e.link,
+            published=e.published,
+            feed=f.url,
+            feed_name=f.name or f.title,
+            found_at=h.found_at,
+        )
+        for h, e, f in session.execute(query).all()
+    ]

@@ -1,0 +1,94 @@
+"""The alert outbox: one row per entry and channel, written with the hits, drained by
+the delivery worker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.records import Alert
+from monitor.store import hits
+from monitor.store.tables import PENDING, SENT, Entry, Feed, Outbox
+
+
+def add(
+    session: Session,
+    entry_id: int,
+    channel: str,
+    rules: Sequence[str],
+    alert_id: str,
+    now: datetime,
+) -> None:
+    """Queue one alert for a channel, due at once."""
+    session.add(
+        Outbox(
+            alert_id=alert_id,
+            entry_id=entry_id,
+            channel=channel,
+            rules=list(rules),
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
+def due(
+    session: Session, now: datetime, *, limit: int = 100, ignore_delay: bool = False
+) -> list[Alert]:
+    """Pending alerts whose retry time has come (or all pending ones), oldest first."""
+    query = (
+        select(Outbox, Entry, Feed)
+        .join(Entry, Outbox.entry_id == Entry.id)
+        .join(Feed, Entry.feed_id == Feed.id)
+        .where(Outbox.status == PENDING)
+    )
+    if not ignore_delay:
+        query = query.where(Outbox.next_attempt_at <= now)
+    query = query.order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
+    return [
+        Alert(
+            alert_id=o.alert_id,
+            outbox_id=o.id,
+            channel=o.channel,
+            entry_id=e.identity,
+            title=e.title,
+            link=e.link,
+            published=e.published,
+            author=e.author,
+            feed_url=f.url,
+            feed_name=f.name or f.title or f.url,
+            matches=tuple(hits.for_entry(session, e.id, o.rules)),
+            detected_at=o.created_at,
+            attempts=o.attempts,
+        )
+        for o, e, f in session.execute(query).all()
+    ]
+
+
+def mark_sent(session: Session, outbox_id: int, now: datetime) -> None:
+    """The receiver accepted the alert."""
+    row = session.get_one(Outbox, outbox_id)
+    row.status = SENT
+    row.sent_at = now
+    row.attempts += 1
+    row.last_error = None
+
+
+def mark_retry(session: Session, outbox_id: int, reason: str, next_attempt_at: datetime) -> None:
+    """The send failed: keep the alert pending and try again at ``next_attempt_at``."""
+    row = session.get_one(Outbox, outbox_id)
+    row.attempts += 1
+    row.last_error = reason
+    row.next_attempt_at = next_attempt_at
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many outbox rows are in each status."""
+    return dict(
+        session.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).tuples()
+    )

@@ -1,0 +1,76 @@
+"""Pure text helpers: HTML to plain text, whitespace and Unicode normalisation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+# Characters that join a word rather than split it (soft hyphen, zero-width space/joiners,
+# word joiner, BOM): removed before matching so "Dnipro\u00adpetrovsk" is one word.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_SPACE = re.compile(r"\s+")
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6"
+    " header hr li main nav ol p pre section table td th tr ul".split()
+)
+_SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title"})
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Text of an HTML fragment: tags and attributes dropped, entities decoded, spaces folded."""
+    if "<" not in html and "&" not in html:
+        return collapse_spaces(html)
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    return collapse_spaces("".join(parser.parts))
+
+
+def collapse_spaces(text: str) -> str:
+    """Fold every run of white space (line breaks included) to one space, and trim."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def normalise(text: str) -> str:
+    """Text as matching sees it: NFKC, invisible joiners removed, spaces folded.
+
+    Case is left alone so positions still point into readable text; matching is
+    case-insensitive on its own.
+    """
+    return collapse_spaces(unicodedata.normalize("NFKC", text).translate(_INVISIBLE))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str, limit: int | None = 300) -> str:
+    """Text safe for one line (logs, headers, terminals): control characters (escape
+    sequences, CR/LF) become spaces, spaces are folded, and it is cut at ``limit``."""
+    cleaned = collapse_spaces(_CONTROL.sub(" ", text))
+    if limit is None or len(cleaned) <= limit:
+        return cleaned
+    return cleaned[: limit - 1] + "…"

@@ -1,0 +1,51 @@
+"""Building config files for tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(value)
+
+
+def write_config(
+    folder: Path,
+    *,
+    db_url: str,
+    feeds: list[dict[str, Any]],
+    rules: list[dict[str, Any]],
+    channels: dict[str, dict[str, Any]] | None = None,
+    defaults: dict[str, Any] | None = None,
+    network: dict[str, Any] | None = None,
+) -> Path:
+    """Write a config.toml into ``folder`` and return its path."""
+    lines = ["[database]", f"url = {toml_value(db_url)}", "[network]"]
+    lines += [f"{k} = {toml_value(v)}" for k, v in (network or {"allow": ["127.0.0.1"]}).items()]
+    lines.append("[defaults]")
+    defaults = {"interval": "15m", "backlog_alerts": "3650d", **(defaults or {})}
+    lines += [f"{k} = {toml_value(v)}" for k, v in defaults.items()]
+    for feed in feeds:
+        lines.append("[[feeds]]")
+        lines += [f"{k} = {toml_value(v)}" for k, v in feed.items()]
+    for rule in rules:
+        lines.append("[[rules]]")
+        lines += [f"{k} = {toml_value(v)}" for k, v in rule.items()]
+    for name, channel in (channels or {}).items():
+        lines.append(f"[channels.{name}]")
+        lines += [f"{k} = {toml_value(v)}" for k, v in channel.items()]
+    path = folder / "config.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
