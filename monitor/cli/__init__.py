@@ -92,7 +92,7 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
     setup_logging(level)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler[Any]):
     """Writes to whatever ``sys.stderr`` is at the time of each record."""
 
     @property  # type: ignore[override]
