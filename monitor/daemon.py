@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +36,7 @@ from monitor.pipeline import FeedSettings, Poller, PollOutcome, poll_feed
 from monitor.records import FeedState
 from monitor.store import feeds
 from monitor.store.db import Database
-from monitor.text import one_line
+from monitor.text import one_line, plural
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,13 +61,17 @@ class CycleReport:
     def failed(self) -> int:
         return sum(o.error is not None for o in self.outcomes)
 
+    @property
+    def alerts(self) -> int:
+        return sum(o.alerts for o in self.outcomes)
+
     def summary(self) -> str:
         o = self.outcomes
         return (
-            f"polled {len(o)} feeds ({sum(x.new_entries > 0 for x in o)} with new entries,"
-            f" {sum(x.unchanged for x in o)} unchanged, {self.failed} failed):"
-            f" {sum(x.new_entries for x in o)} new entries, {sum(x.hits for x in o)} hits,"
-            f" {sum(x.alerts for x in o)} alerts queued"
+            f"polled {plural(len(o), 'feed')} ({sum(x.new_entries > 0 for x in o)} with new"
+            f" entries, {sum(x.unchanged for x in o)} unchanged, {self.failed} failed):"
+            f" {plural(sum(x.new_entries for x in o), 'new entry', 'new entries')},"
+            f" {plural(sum(x.hits for x in o), 'hit')}, {plural(self.alerts, 'alert')} queued"
         )
 
 
@@ -139,6 +144,11 @@ class Daemon:
         log.info("%s", report.summary())
         return report
 
+    async def poll_and_send(self, batch: list[FeedState]) -> None:
+        """A tick's work: poll, then start sending at once rather than at the next drain."""
+        if (await self.poll(batch)).alerts:
+            await self.drain_job()
+
     async def poll_all(self) -> CycleReport:
         """Poll every configured feed once, due or not."""
         batch = await asyncio.to_thread(self._read, lambda s: feeds.active(s))
@@ -157,7 +167,7 @@ class Daemon:
         skip = set(self._in_flight)
         due = await asyncio.to_thread(self._read, lambda s: feeds.due(s, self.clock(), skip))
         if due:
-            self._spawn(self.poll(due))
+            self._spawn(self.poll_and_send(due))
 
     async def drain_job(self) -> None:
         """Start a drain unless one is still running."""
@@ -249,3 +259,17 @@ class Daemon:
         if pending:
             log.warning("stopped %d tasks still running after %g s", len(pending), SHUTDOWN_GRACE)
             await asyncio.wait(pending)
+
+
+async def serve(cfg: Config, db: Database, stop: asyncio.Event | None = None) -> None:
+    """Run the daemon until ``stop`` is set or SIGINT/SIGTERM arrives."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with Daemon(cfg, db) as daemon:
+            await daemon.run(stop)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

@@ -67,6 +67,11 @@ def normalise(text: str) -> str:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``1 feed``, ``2 feeds``."""
+    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
+
+
 def one_line(text: str, limit: int | None = 300) -> str:
     """Text safe for one line (logs, headers, terminals): control characters (escape
     sequences, CR/LF) become spaces, spaces are folded, and it is cut at ``limit``."""

@@ -132,7 +132,7 @@ def test_poll_stores_hits_and_sends_each_alert_once(
     body = (FEEDS / "world.rss").read_bytes().replace(b"  </channel>", EXTRA_ITEM)
     http.route("/world.rss", Reply(body=body, headers={"Content-Type": "application/rss+xml"}))
     out = poll(setup).output
-    assert "1 new entries" in out and "alerts: 2 sent" in out
+    assert "1 new entry," in out and "alerts: 2 sent" in out
     posts = receiver.received("/hook")
     assert len(posts) == 4
     assert posts[-1].json()["entry"]["title"] == "New ceasefire proposal tabled"

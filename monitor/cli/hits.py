@@ -11,9 +11,9 @@ from typing import Any
 import click
 
 from monitor.cli import cli, config_option, load_config
-from monitor.cli.run import open_database
 from monitor.config import parse_duration
 from monitor.store import hits as hits_store
+from monitor.store.db import open_database
 from monitor.store.hits import StoredHit
 from monitor.text import one_line
 
@@ -99,7 +99,7 @@ def hits(
     """
     since_at = parse_since(since, datetime.now(UTC)) if since else None
     _, cfg = load_config(ctx)
-    db = open_database(cfg)
+    db = open_database(cfg.database.url)
     try:
         with db.transaction() as s:
             found = hits_store.search(s, rule=rule, feed=feed, since=since_at, limit=limit)

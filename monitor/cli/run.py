@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 
 import click
 
 from monitor.cli import cli, config_option, load_config
 from monitor.config import Config
-from monitor.daemon import Daemon
-from monitor.store.db import Database
-
-
-def open_database(cfg: Config) -> Database:
-    """Open the configured database and migrate it.
-
-    Raises:
-        StoreError: it cannot be opened or migrated.
-    """
-    db = Database(cfg.database.url)
-    try:
-        db.upgrade()
-    except BaseException:
-        db.close()
-        raise
-    return db
+from monitor.daemon import Daemon, serve
+from monitor.store.db import Database, open_database
 
 
 @cli.command("run")
@@ -39,25 +23,11 @@ def run(ctx: click.Context) -> None:
       newsmonitor run --config config.toml
     """
     _, cfg = load_config(ctx)
-    db = open_database(cfg)
+    db = open_database(cfg.database.url)
     try:
         asyncio.run(serve(cfg, db))
     finally:
         db.close()
-
-
-async def serve(cfg: Config, db: Database, stop: asyncio.Event | None = None) -> None:
-    """Run the daemon until ``stop`` is set or SIGINT/SIGTERM arrives."""
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        async with Daemon(cfg, db) as daemon:
-            await daemon.run(stop)
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
 
 
 @cli.command("poll")
@@ -74,7 +44,7 @@ def poll(ctx: click.Context) -> None:
       newsmonitor poll --config config.toml
     """
     _, cfg = load_config(ctx)
-    db = open_database(cfg)
+    db = open_database(cfg.database.url)
     try:
         asyncio.run(_poll_once(cfg, db))
     finally:

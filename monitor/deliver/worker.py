@@ -15,6 +15,7 @@ from monitor.errors import DeliveryError
 from monitor.records import Alert
 from monitor.store import outbox
 from monitor.store.db import Database
+from monitor.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,9 @@ async def drain(
         *(_deliver(db, channels, alert, clock, rng, gate) for alert in alerts)
     )
     report = DrainReport(sent=sum(results), failed=len(results) - sum(results))
-    log.info("delivery: %d alerts sent, %d failed (kept for retry)", report.sent, report.failed)
+    log.info(
+        "delivery: %s sent, %d failed (kept for retry)", plural(report.sent, "alert"), report.failed
+    )
     return report
 
 

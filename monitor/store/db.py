@@ -76,6 +76,21 @@ class Database:
         self.engine.dispose()
 
 
+def open_database(url: str) -> Database:
+    """Open the database at ``url`` and migrate it to the newest schema.
+
+    Raises:
+        StoreError: it cannot be opened or migrated.
+    """
+    db = Database(url)
+    try:
+        db.upgrade()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite connections get WAL, a busy timeout and foreign keys.
 
