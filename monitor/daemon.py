@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from monitor import fetch
 from monitor.config import Config
@@ -40,6 +41,7 @@ from monitor.text import one_line, plural
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+R = TypeVar("R")
 
 TICK_SECONDS = 1.0
 DRAIN_SECONDS = 1.0
@@ -114,6 +116,7 @@ class Daemon:
         self._in_flight: set[int] = set()
         self._tasks: set[asyncio.Task[object]] = set()
         self._draining: asyncio.Task[DrainReport] | None = None
+        self._wake: asyncio.TimerHandle | None = None
 
     async def __aenter__(self) -> Daemon:
         await asyncio.to_thread(self._sync_feeds)
@@ -151,23 +154,41 @@ class Daemon:
 
     async def poll_all(self) -> CycleReport:
         """Poll every configured feed once, due or not."""
-        batch = await asyncio.to_thread(self._read, lambda s: feeds.active(s))
+        batch = await asyncio.to_thread(self._read, feeds.active)
         return await self.poll(batch)
 
     async def drain(self, *, ignore_delay: bool = False) -> DrainReport:
         """Send due alerts (every pending one with ``ignore_delay``)."""
         return await drain(self.db, self.channels, self.clock, self.rng, ignore_delay=ignore_delay)
 
-    def _read(self, query: Callable[..., list[FeedState]]) -> list[FeedState]:
+    def _read(self, query: Callable[[Session], R]) -> R:
         with self.db.transaction() as s:
             return query(s)
 
     async def tick(self) -> None:
-        """Start polling the feeds that are due and not already being polled."""
+        """Start polling the feeds that are due and not already being polled.
+
+        If another feed falls due before the next tick, a timer wakes the tick for it,
+        so intervals shorter than the tick period are honoured.
+        """
         skip = set(self._in_flight)
-        due = await asyncio.to_thread(self._read, lambda s: feeds.due(s, self.clock(), skip))
+        now = self.clock()
+
+        def read(s: Session) -> tuple[list[FeedState], datetime | None]:
+            due = feeds.due(s, now, skip)
+            return due, feeds.next_due_at(s, skip | {f.id for f in due})
+
+        due, soonest = await asyncio.to_thread(self._read, read)
         if due:
             self._spawn(self.poll_and_send(due))
+        if soonest is not None and self._wake is None:
+            wait = max((soonest - now).total_seconds(), 0.0)
+            if wait < TICK_SECONDS:
+                self._wake = asyncio.get_running_loop().call_later(wait, self._woken)
+
+    def _woken(self) -> None:
+        self._wake = None
+        self._spawn(self._job(self.tick)())
 
     async def drain_job(self) -> None:
         """Start a drain unless one is still running."""
@@ -199,7 +220,7 @@ class Daemon:
             log.error("background work failed: %s", one_line(str(exc) or type(exc).__name__))
 
     @staticmethod
-    def _job(work: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    def _job(work: Callable[[], Awaitable[None]]) -> Callable[[], Coroutine[Any, Any, None]]:
         """A job's top level: any error is one log line, and the job runs again next time."""
 
         async def job() -> None:
@@ -236,10 +257,10 @@ class Daemon:
         scheduler.start()
         c = self.config
         log.info(
-            "newsmonitor running: %d feeds, %d rules, %d channels, database %s",
-            len(c.feeds),
-            len(c.rules),
-            len(c.channels),
+            "newsmonitor running: %s, %s, %s, database %s",
+            plural(len(c.feeds), "feed"),
+            plural(len(c.rules), "rule"),
+            plural(len(c.channels), "channel"),
             self.db.describe(),
         )
         try:
@@ -247,6 +268,8 @@ class Daemon:
         finally:
             log.info("stopping: finishing the work under way")
             scheduler.shutdown(wait=False)
+            if self._wake is not None:
+                self._wake.cancel()
             await self.finish()
 
     async def finish(self) -> None:

@@ -53,7 +53,7 @@ class HTTPServer:
     answered in turn (the last one repeats). ETag/If-None-Match gives 304 by itself.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.routes: dict[str, list[Route]] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -101,7 +101,7 @@ class HTTPServer:
 
             do_GET = do_POST = do_PUT = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

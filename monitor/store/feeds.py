@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from monitor.records import FeedState
@@ -60,6 +60,14 @@ def due(
     if skip:
         query = query.where(Feed.id.not_in(list(skip)))
     return [_state(r) for r in session.scalars(query.order_by(Feed.next_poll_at).limit(limit))]
+
+
+def next_due_at(session: Session, skip: Collection[int] = ()) -> datetime | None:
+    """When the soonest active feed not in ``skip`` is due (None without feeds)."""
+    query = select(func.min(Feed.next_poll_at)).where(Feed.active)
+    if skip:
+        query = query.where(Feed.id.not_in(list(skip)))
+    return session.scalar(query)
 
 
 def active(session: Session) -> list[FeedState]:

@@ -1,0 +1,187 @@
+"""Config files: found where the user expects, and every mistake told in one sentence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor import config
+from monitor.cli import cli
+
+ROOT = Path(__file__).parent.parent
+GOOD = """
+[database]
+url = "sqlite:///state/nm.db"
+[[feeds]]
+url = "http://127.0.0.1:9/feed"
+[[rules]]
+name = "r"
+keywords = ["x"]
+channels = ["hook"]
+[channels.hook]
+type = "webhook"
+url = "http://127.0.0.1:9/hook"
+"""
+
+
+def check(path: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [*args, "check-config", "--config", str(path)])
+    return result.exit_code, result.output
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ('url = "sqlite:///state/nm.db"', 'url = "sqlite:///state/nm.db"\ncolour = "red"'),
+            "database.colour: unknown key.",
+        ),
+        (
+            ('keywords = ["x"]', 'keywords = "x"'),
+            "rules[0].keywords: input should be a valid tuple.",
+        ),
+        (
+            ('channels = ["hook"]', 'channels = ["pager"]'),
+            "rules[0].channels: channel 'pager' is not defined in [channels].",
+        ),
+        (
+            ('url = "http://127.0.0.1:9/feed"', 'url = "ftp://example.org/feed"'),
+            "feeds[0].url: 'ftp://example.org/feed' is not an http:// or https:// URL with a host.",
+        ),
+        (
+            ('url = "http://127.0.0.1:9/hook"', 'url = "not a url"'),
+            "channels.hook.url: 'not a url' is not an http:// or https:// URL with a host.",
+        ),
+        (
+            ("[[rules]]", '[defaults]\ninterval = "soon"\n[[rules]]'),
+            "defaults.interval: 'soon' is not a duration like 30s, 15m, 2h or 1d.",
+        ),
+        (
+            ('type = "webhook"', 'type = "pigeon"'),
+            "channels.hook: type must be one of 'email', 'webhook'.",
+        ),
+        (
+            ('keywords = ["x"]', 'keywords = ["x", "--"]'),
+            "rules[0].keywords: the term '--' has no letters",
+        ),
+        (
+            ('url = "http://127.0.0.1:9/hook"', 'url = "${NEWSMONITOR_TEST_UNSET}"'),
+            "channels.hook.url: environment variable NEWSMONITOR_TEST_UNSET is not set.",
+        ),
+        (("[[rules]]", "[[rules"), "not valid TOML"),
+    ],
+)
+def test_bad_config_gives_one_sentence_and_status_2(
+    tmp_path: Path, change: tuple[str, str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NEWSMONITOR_TEST_UNSET", raising=False)
+    path = write(tmp_path, GOOD.replace(*change, 1))
+    status, output = check(path)
+    assert status == 2
+    assert "Traceback" not in output
+    lines = output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: {path}: ")
+    assert message in lines[0]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    status, output = check(tmp_path / "nope.toml")
+    assert status == 2
+    assert output.strip() == f"error: {tmp_path / 'nope.toml'}: the config file does not exist."
+
+
+def test_every_problem_is_reported(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, GOOD.replace("[[feeds]]", "[network]\nconcurrency = 0\nspeed = 1\n[[feeds]]")
+    )
+    status, output = check(path)
+    assert status == 2
+    assert sorted(output.strip().splitlines()) == [
+        f"error: {path}: network.concurrency: input should be greater than or equal to 1.",
+        f"error: {path}: network.speed: unknown key.",
+    ]
+
+
+def test_config_option_before_or_after_the_command(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    for args in (["--config", str(path), "check-config"], ["check-config", "--config", str(path)]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        assert result.output == f"{path}: OK (1 feed, 1 rule, 1 channel)\n"
+
+
+def test_environment_then_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env_path = write(elsewhere, GOOD)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWSMONITOR_CONFIG", str(env_path))
+    result = CliRunner().invoke(cli, ["check-config"])
+    assert result.output.startswith(str(env_path))
+    monkeypatch.delenv("NEWSMONITOR_CONFIG")
+    result = CliRunner().invoke(cli, ["check-config"])
+    assert result.exit_code == 2
+    assert "config.toml: the config file does not exist" in result.output
+    write(tmp_path, GOOD)
+    result = CliRunner().invoke(cli, ["check-config"])
+    assert result.exit_code == 0
+    assert result.output.startswith("config.toml: OK")
+
+
+def test_relative_sqlite_path_resolves_against_the_config_folder(tmp_path: Path) -> None:
+    cfg = config.load(write(tmp_path, GOOD))
+    assert cfg.database.url == f"sqlite:///{tmp_path.resolve() / 'state' / 'nm.db'}"
+
+
+def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NM_TEST_TOKEN", "s3cret")
+    text = GOOD.replace(
+        'url = "http://127.0.0.1:9/hook"',
+        'url = "http://127.0.0.1:9/hook"\nheaders = { Authorization = "Bearer ${NM_TEST_TOKEN}" }',
+    )
+    cfg = config.load(write(tmp_path, text))
+    hook = cfg.channels["hook"]
+    assert isinstance(hook, config.WebhookChannel)
+    assert hook.headers == {"Authorization": "Bearer s3cret"}
+
+
+def test_email_password_is_not_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NM_TEST_PASSWORD", "hunter2")
+    text = (
+        GOOD
+        + '[channels.mail]\ntype = "email"\nhost = "127.0.0.1"\nfrom = "a@example.org"\nto = ["b@example.org"]\nusername = "u"\npassword = "${NM_TEST_PASSWORD}"\n'
+    )
+    cfg = config.load(write(tmp_path, text))
+    mail = cfg.channels["mail"]
+    assert isinstance(mail, config.EmailChannel)
+    assert mail.password is not None and mail.password.get_secret_value() == "hunter2"
+    assert "hunter2" not in repr(cfg)
+    assert mail.effective_port == 587
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("15m", 900), ("2h", 7200), ("1d", 86400), ("1h30m", 5400), (45, 45)],
+)
+def test_durations(text: str | int, seconds: int) -> None:
+    assert config.parse_duration(text).total_seconds() == seconds
+
+
+def test_shipped_config_is_valid() -> None:
+    result = CliRunner().invoke(cli, ["check-config", "--config", str(ROOT / "config.toml")])
+    assert result.exit_code == 0, result.output
+    cfg = config.load(ROOT / "config.toml")
+    assert {r.name for r in cfg.rules} == {"dnipro", "ceasefire"}
+    assert any("Dnipropetrovsk" in r.keywords for r in cfg.rules)
+    assert any("ceasefire" in r.keywords for r in cfg.rules)
