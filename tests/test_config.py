@@ -158,10 +158,16 @@ def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
 
 def test_email_password_is_not_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NM_TEST_PASSWORD", "hunter2")
-    text = (
-        GOOD
-        + '[channels.mail]\ntype = "email"\nhost = "127.0.0.1"\nfrom = "a@example.org"\nto = ["b@example.org"]\nusername = "u"\npassword = "${NM_TEST_PASSWORD}"\n'
-    )
+    mail_block = """
+[channels.mail]
+type = "email"
+host = "127.0.0.1"
+from = "a@example.org"
+to = ["b@example.org"]
+username = "u"
+password = "${NM_TEST_PASSWORD}"
+"""
+    text = GOOD + mail_block
     cfg = config.load(write(tmp_path, text))
     mail = cfg.channels["mail"]
     assert isinstance(mail, config.EmailChannel)

@@ -1,0 +1,213 @@
+"""Storage on SQLite and PostgreSQL: migrations, the first-poll backlog rule, listing hits."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import inspect
+
+from monitor.cli import cli
+from monitor.store.db import Database, open_database
+from monitor.store.tables import Base
+from tests.helpers import write_config
+from tests.servers import HTTPServer, Reply
+
+
+def invoke(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_migrations_create_exactly_the_model(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        db.upgrade()  # a second run changes nothing
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            tables = set(inspect(conn).get_table_names())
+        assert diff == []
+        assert tables >= {"feeds", "entries", "hits", "outbox", "alembic_version"}
+    finally:
+        db.close()
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'nm.db'}")
+    try:
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
+    finally:
+        db.close()
+
+
+def test_db_upgrade_command(tmp_path: Path) -> None:
+    config = write_config(tmp_path, db_url="sqlite:///nm.db", feeds=[], rules=[])
+    out = invoke("db", "upgrade", "--config", str(config))
+    assert out == f"database sqlite:///{tmp_path.resolve() / 'nm.db'} is up to date\n"
+    assert (tmp_path / "nm.db").exists()
+
+
+def rss(items: list[tuple[str, str, datetime | None]]) -> bytes:
+    body = "".join(
+        f"<item><guid>{guid}</guid><title>{title}</title>"
+        + (f"<pubDate>{format_datetime(when)}</pubDate>" if when else "")
+        + "</item>"
+        for guid, title, when in items
+    )
+    return f'<rss version="2.0"><channel><title>Backlog</title>{body}</channel></rss>'.encode()
+
+
+def test_first_poll_alerts_only_the_recent_backlog(
+    tmp_path: Path, db_url: str, http: HTTPServer, receiver: HTTPServer
+) -> None:
+    now = datetime.now(UTC)
+    items = [
+        ("a", "ceasefire one hour ago", now - timedelta(hours=1)),
+        ("b", "ceasefire two days ago", now - timedelta(days=2)),
+        ("c", "ceasefire undated", None),
+    ]
+    feed = http.route("/b.rss", Reply(body=rss(items)))
+    receiver.route("/hook", Reply(status=204))
+    config = write_config(
+        tmp_path,
+        db_url=db_url,
+        defaults={"backlog_alerts": "24h"},
+        feeds=[{"url": feed}],
+        rules=[{"name": "c", "keywords": ["ceasefire"], "channels": ["hook"]}],
+        channels={"hook": {"type": "webhook", "url": receiver.url("/hook")}},
+    )
+    invoke("poll", "--config", str(config))
+    # Every entry is stored and matched ...
+    hits = json.loads(invoke("hits", "--config", str(config), "--format", "json"))
+    assert sorted(h["title"] for h in hits) == sorted(t for _, t, _ in items)
+    # ... but only the recent, dated one is alerted.
+    assert [r.json()["entry"]["title"] for r in receiver.received("/hook")] == [
+        "ceasefire one hour ago"
+    ]
+
+    # After the first poll every new entry is alerted, old or undated.
+    items += [
+        ("d", "ceasefire old news", now - timedelta(days=30)),
+        ("e", "ceasefire no date", None),
+    ]
+    http.route("/b.rss", Reply(body=rss(items)))
+    invoke("poll", "--config", str(config))
+    titles = sorted(r.json()["entry"]["title"] for r in receiver.received("/hook"))
+    assert titles == ["ceasefire no date", "ceasefire old news", "ceasefire one hour ago"]
+
+
+def test_per_feed_backlog_override(tmp_path: Path, http: HTTPServer, receiver: HTTPServer) -> None:
+    old = datetime.now(UTC) - timedelta(days=10)
+    feed = http.route("/b.rss", Reply(body=rss([("a", "ceasefire", old)])))
+    receiver.route("/hook", Reply(status=204))
+    config = write_config(
+        tmp_path,
+        db_url=f"sqlite:///{tmp_path / 'nm.db'}",
+        defaults={"backlog_alerts": "1h"},
+        feeds=[{"url": feed, "backlog_alerts": "30d"}],
+        rules=[{"name": "c", "keywords": ["ceasefire"], "channels": ["hook"]}],
+        channels={"hook": {"type": "webhook", "url": receiver.url("/hook")}},
+    )
+    invoke("poll", "--config", str(config))
+    assert len(receiver.received("/hook")) == 1
+
+
+def test_hits_filters_and_formats(tmp_path: Path, db_url: str, http: HTTPServer) -> None:
+    world = http.feed("/world.rss", "world.rss")
+    ukraine = http.feed("/ukraine.atom", "ukraine.atom")
+    config = write_config(
+        tmp_path,
+        db_url=db_url,
+        feeds=[{"url": world, "name": "World Desk"}, {"url": ukraine, "name": "Ukraine Wire"}],
+        rules=[
+            {"name": "dnipro", "keywords": ["Dnipropetrovsk"]},
+            {"name": "ceasefire", "keywords": ["ceasefire", "peace talks"]},
+        ],
+    )
+    invoke("poll", "--config", str(config))
+    c = ["--config", str(config)]
+
+    def titles(*args: str) -> list[str]:
+        return [h["title"] for h in json.loads(invoke("hits", *c, "--format", "json", *args))]
+
+    everything = json.loads(invoke("hits", *c, "--format", "json"))
+    assert len(everything) == 5
+    found = [h["found_at"] for h in everything]
+    assert found == sorted(found, reverse=True)  # newest first
+    assert len(titles("--rule", "dnipro")) == 2
+    assert titles("--feed", "World Desk") == titles("--feed", world)
+    assert set(titles("--feed", "World Desk")) == {
+        "Ceasefire talks resume in Geneva",
+        "Dnipropetrovsk football club wins the cup",
+    }
+    assert len(titles("--limit", "2")) == 2
+    assert len(titles("--since", "1h")) == 5
+    assert titles("--since", "2999-01-01") == []
+    assert len(titles("--since", "2000-01-01")) == 5
+
+    shelling = next(h for h in everything if h["rule"] == "dnipro" and "Shelling" in h["title"])
+    assert shelling["terms"] == ["Dnipropetrovsk"]
+    assert shelling["feed"] == ukraine
+    assert shelling["feed_name"] == "Ukraine Wire"
+    assert shelling["published"] == "2026-11-25T11:00:00+00:00"
+    assert datetime.fromisoformat(shelling["found_at"]).tzinfo is not None
+
+    rows = list(
+        csv.DictReader(io.StringIO(invoke("hits", *c, "--format", "csv", "--rule", "dnipro")))
+    )
+    assert len(rows) == 2
+    assert rows[0]["terms"] == "Dnipropetrovsk"
+
+    table = invoke("hits", *c, "--rule", "ceasefire")
+    assert "Peace talks planned for next week" in table
+
+    bad = CliRunner().invoke(cli, ["hits", *c, "--since", "yesterday-ish"])
+    assert bad.exit_code == 2
+    assert "neither a duration like 2d nor a date" in bad.output
+
+
+def test_hits_on_an_empty_database(tmp_path: Path) -> None:
+    config = write_config(tmp_path, db_url="sqlite:///nm.db", feeds=[], rules=[])
+    assert invoke("hits", "--config", str(config)) == "no hits\n"
+    assert json.loads(invoke("hits", "--config", str(config), "--format", "json")) == []
+
+
+def test_unopenable_database_is_one_line(tmp_path: Path) -> None:
+    config = write_config(tmp_path, db_url="sqlite:///no/such/folder/nm.db", feeds=[], rules=[])
+    result = CliRunner().invoke(cli, ["poll", "--config", str(config)])
+    assert result.exit_code == 1
+    assert (
+        result.output.strip()
+        == f"error: the database folder {tmp_path.resolve() / 'no/such/folder'} does not exist"
+    )
+
+
+def test_database_helper_roundtrips_aware_times(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        from monitor.store import feeds
+
+        moment = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+        with db.transaction() as s:
+            feeds.sync(s, [("http://127.0.0.1/x", "X")], moment)
+        with db.transaction() as s:
+            (state,) = feeds.due(s, moment)
+            assert feeds.next_due_at(s) == moment
+        assert state.url == "http://127.0.0.1/x"
+        with db.transaction() as s:
+            assert feeds.due(s, moment - timedelta(seconds=1)) == []
+            feeds.sync(s, [], moment)  # removed from the config: no longer polled
+        with db.transaction() as s:
+            assert feeds.due(s, moment) == []
+    finally:
+        Database.close(db)
