@@ -21,7 +21,7 @@ from monitor.text import html_to_text, one_line
 
 log = logging.getLogger(__name__)
 
-_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 # Informational only: the body was read correctly all the same.
 _BENIGN = (CharacterEncodingOverride, NonXMLContentType)
@@ -38,11 +38,12 @@ _BOMS = (
 
 
 def declares_entities(body: bytes) -> bool:
-    """Whether the body's DOCTYPE has an internal subset declaring entities.
+    """Whether the body has a DOCTYPE that declares entities.
 
     Such bodies are refused before parsing: when expat's expansion limit fires,
     feedparser falls back to a loose parser that expands them without bound. A plain
-    reference to a public DTD (no ``[...]`` subset) is fine.
+    reference to a public DTD (no ``<!ENTITY`` of its own) is fine. Any ``<!ENTITY``
+    after a DOCTYPE counts, so quoting tricks inside the DOCTYPE do not hide one.
     """
     view = body
     if b"\x00" in body[:4]:
@@ -50,7 +51,7 @@ def declares_entities(body: bytes) -> bool:
             if body.startswith(bom):
                 view = body.decode(codec, errors="ignore").encode("utf-8")
                 break
-    match = _DOCTYPE_SUBSET.search(view)
+    match = _DOCTYPE.search(view)
     return match is not None and _ENTITY_DECL.search(view, match.end()) is not None
 
 
@@ -111,7 +112,9 @@ def _text(detail: Any, value: Any) -> str:
 
 def _published(raw: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = raw.get(key)
+        # dict.get: FeedParserDict.get falls back between published and updated with a
+        # DeprecationWarning; the order here is ours.
+        parsed = dict.get(raw, key)
         if isinstance(parsed, time.struct_time):
             try:
                 return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
@@ -138,7 +141,7 @@ def _entry(raw: Any, feed_url: str) -> ParsedEntry:
     contents = [_text(c, c.get("value")) for c in raw.get("content", []) if isinstance(c, dict)]
     content = " ".join(c for c in contents if c and c != summary)
     author = raw.get("author")
-    published_raw = raw.get("published") or raw.get("updated")
+    published_raw = dict.get(raw, "published") or dict.get(raw, "updated")
     return ParsedEntry(
         identity=entry_identity(
             raw.get("id") if isinstance(raw.get("id"), str) else None,

@@ -27,17 +27,24 @@ def next_poll_at(now: datetime, interval: timedelta, rng: random.Random) -> date
 def next_poll_after_error(
     now: datetime, interval: timedelta, consecutive_errors: int, rng: random.Random
 ) -> datetime:
-    """After a failed poll: the interval doubled per consecutive error, capped at 24 h."""
+    """After a failed poll: the interval doubled per consecutive error, ±10%, at most 24 h."""
     factor = 2 ** min(max(consecutive_errors - 1, 0), 20)
-    delay: timedelta = min(interval * factor, MAX_FEED_BACKOFF) * (0.9 + 0.2 * rng.random())
-    return now + delay
+    return now + _spread(interval * factor, MAX_FEED_BACKOFF, rng)
 
 
 def retry_alert_at(now: datetime, attempts: int, rng: random.Random) -> datetime:
-    """After a failed send (``attempts`` so far): 30 s, 1 min, 2 min ... at most 1 h, ±10%."""
+    """After a failed send (``attempts`` so far): 30 s, 1 min, 2 min ... ±10%, at most 1 h."""
     factor = 2 ** min(max(attempts - 1, 0), 20)
-    delay: timedelta = min(FIRST_RETRY * factor, MAX_RETRY) * (0.9 + 0.2 * rng.random())
-    return now + delay
+    return now + _spread(FIRST_RETRY * factor, MAX_RETRY, rng)
+
+
+def _spread(base: timedelta, cap: timedelta, rng: random.Random) -> timedelta:
+    """``base`` ±10%, never above ``cap``; at the cap, spread over the 10% below it so
+    that capped retries do not all fire together."""
+    low = min(base, cap) * 0.9
+    high = min(base * 1.1, cap)
+    spread: timedelta = low + (high - low) * rng.random()
+    return spread
 
 
 def should_alert(

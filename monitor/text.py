@@ -61,7 +61,8 @@ def normalise(text: str) -> str:
     Case is left alone so positions still point into readable text; matching is
     case-insensitive on its own.
     """
-    return collapse_spaces(unicodedata.normalize("NFKC", text).translate(_INVISIBLE))
+    # Invisible joiners go first: left in, they keep a letter and its accent from composing.
+    return collapse_spaces(unicodedata.normalize("NFKC", text.translate(_INVISIBLE)))
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
