@@ -39,7 +39,8 @@ DEFAULT_PATH = Path("config.toml")
 _DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
 _DURATION_FULL = re.compile(r"(?:\d+\s*[smhd]\s*)+")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# ${NAME} is replaced by the variable; $${ stands for a literal ${.
+_ENV_REF = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def parse_duration(value: object) -> timedelta:
@@ -68,7 +69,17 @@ def _positive(value: timedelta) -> timedelta:
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+def _not_negative(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError("must not be negative")
+    return value
+
+
+def _as_list(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_not_negative)]
 PositiveDuration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
 
 
@@ -153,7 +164,7 @@ class EmailChannel(_Model):
     username: str | None = None
     password: SecretStr | None = None
     from_: str = Field(alias="from", min_length=3)
-    to: tuple[str, ...] = Field(min_length=1)
+    to: Annotated[tuple[str, ...], BeforeValidator(_as_list)] = Field(min_length=1)
     timeout: PositiveDuration = timedelta(seconds=30)
 
     @property
@@ -282,6 +293,8 @@ def _expand_env(value: Any, loc: tuple[str | int, ...], source: Path) -> Any:
 
         def sub(m: re.Match[str]) -> str:
             name = m.group(1)
+            if name is None:
+                return "${"
             if name not in os.environ:
                 raise ConfigError(
                     f"{source}: {_key_path(loc)}: environment variable {name} is not set."

@@ -94,7 +94,9 @@ class Daemon:
         self.rng = rng or random.Random()
         net = config.network
         self._fetch_client = fetch.make_client(net.concurrency, net.user_agent)
-        self._send_client = httpx.AsyncClient(trust_env=False)
+        self._send_client = httpx.AsyncClient(
+            trust_env=False, headers={"User-Agent": net.user_agent or fetch.USER_AGENT}
+        )
         self.channels = build_channels(config.channels, self._send_client)
         self.poller = Poller(
             db=db,

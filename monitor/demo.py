@@ -10,6 +10,7 @@ import asyncio
 import json
 import tempfile
 import threading
+import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -21,6 +22,7 @@ from xml.sax.saxutils import escape
 
 from monitor import config
 from monitor.daemon import serve
+from monitor.errors import ConfigError
 from monitor.store.db import Database, migrations_folder, open_database
 from monitor.text import one_line
 
@@ -121,6 +123,7 @@ def alert_line(payload: dict[str, Any]) -> str:
 
 def receiver_server(output: Callable[[str], None]) -> ThreadingHTTPServer:
     """A webhook receiver that prints one ``alert:`` line per alert."""
+    lock = threading.Lock()  # requests arrive on several threads; lines must not mix
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
@@ -129,7 +132,9 @@ def receiver_server(output: Callable[[str], None]) -> ThreadingHTTPServer:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             try:
-                output(alert_line(json.loads(self.rfile.read(length))))
+                line = alert_line(json.loads(self.rfile.read(length)))
+                with lock:
+                    output(line)
                 status = 204
             except (ValueError, AttributeError):
                 status = 400
@@ -144,10 +149,14 @@ def demo_config(
     feed_port: int, receiver_port: int, samples: SampleFeeds, db_path: Path
 ) -> config.Config:
     """The shipped rules, the sample feeds, and one webhook channel to the demo receiver."""
-    shipped = config.load(example_config_path())
-    rules = [
-        {**r.model_dump(mode="json", by_alias=True), "channels": ["demo"]} for r in shipped.rules
-    ]
+    # Only the rules are taken from the shipped file: the rest of it (feeds, channels,
+    # ${VARIABLES} a user may have added) plays no part in the demo.
+    source = example_config_path()
+    try:
+        shipped = tomllib.loads(source.read_text("utf-8")).get("rules", [])
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{source}: cannot read the rules for the demo ({exc}).") from None
+    rules = [{**r, "channels": ["demo"]} for r in shipped if isinstance(r, dict)]
     data = {
         "database": {"url": f"sqlite:///{db_path}"},
         "network": {"allow": ["127.0.0.1"]},

@@ -70,8 +70,9 @@ async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
     try:
         result = await poller.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
         return await asyncio.to_thread(_process, poller, feed, settings, result)
-    except (FetchError, ParseError, StoreError) as exc:
-        reason = one_line(str(exc), 300)
+    except Exception as exc:  # one feed's top level: record it, back off, keep polling
+        known = isinstance(exc, FetchError | ParseError | StoreError)
+        reason = one_line(str(exc) if known else f"unexpected failure: {exc!r}", 300)
         log.warning("feed %s: %s", feed.url, reason)
         try:
             await asyncio.to_thread(_record_error, poller, feed, settings, reason)

@@ -191,3 +191,24 @@ def test_shipped_config_is_valid() -> None:
     assert {r.name for r in cfg.rules} == {"dnipro", "ceasefire"}
     assert any("Dnipropetrovsk" in r.keywords for r in cfg.rules)
     assert any("ceasefire" in r.keywords for r in cfg.rules)
+
+
+def test_small_conveniences(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NM_TEST_TOKEN", "t")
+    headers = 'headers = { X-Literal = "$${NOT_A_VAR} ${NM_TEST_TOKEN}" }'
+    mail_block = '[channels.mail]\ntype = "email"\nhost = "h"\nfrom = "a@example.org"\n'
+    hook_url = 'url = "http://127.0.0.1:9/hook"'
+    text = GOOD.replace(hook_url, f"{hook_url}\n{headers}") + mail_block + 'to = "b@example.org"\n'
+    cfg = config.load(write(tmp_path, text))
+    hook, mail = cfg.channels["hook"], cfg.channels["mail"]
+    assert isinstance(hook, config.WebhookChannel)
+    assert hook.headers == {"X-Literal": "${NOT_A_VAR} t"}  # $${ is a literal ${
+    assert isinstance(mail, config.EmailChannel)
+    assert mail.to == ("b@example.org",)  # one address may be written without a list
+
+
+def test_negative_backlog_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD + "[defaults]\nbacklog_alerts = -60\n")
+    status, output = check(path)
+    assert status == 2
+    assert output.strip() == f"error: {path}: defaults.backlog_alerts: must not be negative."

@@ -146,6 +146,8 @@ def test_hits_filters_and_formats(tmp_path: Path, db_url: str, http: HTTPServer)
     assert found == sorted(found, reverse=True)  # newest first
     assert len(titles("--rule", "dnipro")) == 2
     assert titles("--feed", "World Desk") == titles("--feed", world)
+    # The feed's own title (as shown when the config gives no name) finds it too.
+    assert titles("--feed", "Ukraine Wire") == titles("--feed", ukraine)
     assert set(titles("--feed", "World Desk")) == {
         "Ceasefire talks resume in Geneva",
         "Dnipropetrovsk football club wins the cup",

@@ -7,6 +7,7 @@ standard error with exit status 2 for configuration problems and 1 for the rest.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -109,7 +110,10 @@ def setup_logging(level: int) -> None:
     root = logging.getLogger()
     if not any(isinstance(h, _StderrHandler) for h in root.handlers):
         handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        # Under systemd the journal stamps each line itself (it sets JOURNAL_STREAM).
+        journal = bool(os.environ.get("JOURNAL_STREAM"))
+        fmt = "%(levelname)s %(message)s" if journal else "%(asctime)s %(levelname)s %(message)s"
+        handler.setFormatter(logging.Formatter(fmt))
         root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("apscheduler", "httpx", "httpcore", "alembic"):

@@ -7,7 +7,7 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from monitor import policy
 from monitor.deliver import Channel
@@ -15,12 +15,16 @@ from monitor.errors import DeliveryError
 from monitor.records import Alert
 from monitor.store import outbox
 from monitor.store.db import Database
-from monitor.text import plural
+from monitor.text import one_line, plural
 
 log = logging.getLogger(__name__)
 
 BATCH = 100
 PARALLEL_SENDS = 8
+# How long a taken alert is reserved for its sender; longer than any send can take
+# (channel timeouts are 30 s by default), short enough that a crashed worker's alerts
+# go out again soon.
+LEASE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +49,8 @@ async def drain(
 
     def take() -> list[Alert]:
         with db.transaction() as s:
-            return outbox.due(
-                s, clock(), limit=10_000 if ignore_delay else BATCH, ignore_delay=ignore_delay
-            )
+            limit = 10_000 if ignore_delay else BATCH
+            return outbox.claim(s, clock(), LEASE, limit=limit, ignore_delay=ignore_delay)
 
     alerts = await asyncio.to_thread(take)
     if not alerts:
@@ -79,11 +82,14 @@ async def _deliver(
                     alert.channel, f"channel {alert.channel!r} is no longer configured"
                 )
             await channel.send(alert)
-        except DeliveryError as exc:
-            now = clock()
-            retry_at = policy.retry_alert_at(now, alert.attempts + 1, rng)
-            log.warning("alert %s to %s failed: %s", alert.alert_id, alert.channel, exc.reason)
-            await asyncio.to_thread(_record_retry, db, alert.outbox_id, exc.reason, retry_at)
+        except Exception as exc:  # one alert's top level: whatever happened, retry it later
+            reason = (
+                exc.reason if isinstance(exc, DeliveryError) else f"unexpected failure: {exc!r}"
+            )
+            reason = one_line(reason, 300)
+            retry_at = policy.retry_alert_at(clock(), alert.attempts + 1, rng)
+            log.warning("alert %s to %s failed: %s", alert.alert_id, alert.channel, reason)
+            await asyncio.to_thread(_record_retry, db, alert.outbox_id, reason, retry_at)
             return False
     await asyncio.to_thread(_record_sent, db, alert.outbox_id, clock())
     return True

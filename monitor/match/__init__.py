@@ -23,7 +23,7 @@ class Matcher(Protocol):
 
 
 def compile_rules(rules: Sequence[RuleConfig]) -> Matcher:
-    """Compile all rules once (at start and on reload), to match many entries."""
+    """Compile all rules once, at start, to match many entries."""
     return KeywordMatcher(rules)
 
 

@@ -33,8 +33,11 @@ def sync(session: Session, feeds: Sequence[tuple[str, str | None]], now: datetim
         else:
             row.name = name
             if not row.active:
+                # Back after a pause: its next poll counts as a first one, so what was
+                # published meanwhile is held to the backlog limit instead of all alerted.
                 row.active = True
                 row.next_poll_at = now
+                row.first_success_at = None
     for url, row in rows.items():
         if url not in wanted and row.active:
             row.active = False

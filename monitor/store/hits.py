@@ -68,7 +68,7 @@ def search(
     since: datetime | None = None,
     limit: int | None = None,
 ) -> list[StoredHit]:
-    """Stored hits, newest first; ``feed`` is a feed's URL or name."""
+    """Stored hits, newest first; ``feed`` is a feed's URL, configured name or own title."""
     query = (
         select(Hit, Entry, Feed)
         .join(Entry, Hit.entry_id == Entry.id)
@@ -77,7 +77,7 @@ def search(
     if rule is not None:
         query = query.where(Hit.rule == rule)
     if feed is not None:
-        query = query.where(or_(Feed.url == feed, Feed.name == feed))
+        query = query.where(or_(Feed.url == feed, Feed.name == feed, Feed.title == feed))
     if since is not None:
         query = query.where(Hit.found_at >= since)
     query = query.order_by(Hit.found_at.desc(), Hit.id.desc())

@@ -4,9 +4,9 @@ the delivery worker."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.records import Alert
@@ -37,19 +37,38 @@ def add(
     )
 
 
-def due(
-    session: Session, now: datetime, *, limit: int = 100, ignore_delay: bool = False
+def claim(
+    session: Session,
+    now: datetime,
+    lease: timedelta,
+    *,
+    limit: int = 100,
+    ignore_delay: bool = False,
 ) -> list[Alert]:
-    """Pending alerts whose retry time has come (or all pending ones), oldest first."""
-    query = (
-        select(Outbox, Entry, Feed)
-        .join(Entry, Outbox.entry_id == Entry.id)
-        .join(Feed, Entry.feed_id == Feed.id)
-        .where(Outbox.status == PENDING)
+    """Take pending alerts whose retry time has come (or all with ``ignore_delay``),
+    oldest first, and lease them for ``lease`` so no other worker or ``poll`` sends them
+    meanwhile. A worker that dies mid-send leaves the lease to expire: the alert is then
+    sent again, with the same id (at-least-once)."""
+    query = select(Outbox.id).where(
+        Outbox.status == PENDING,
+        or_(Outbox.claimed_until.is_(None), Outbox.claimed_until <= now),
     )
     if not ignore_delay:
         query = query.where(Outbox.next_attempt_at <= now)
     query = query.order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.scalars(query))
+    if not ids:
+        return []
+    session.execute(update(Outbox).where(Outbox.id.in_(ids)).values(claimed_until=now + lease))
+    rows = session.execute(
+        select(Outbox, Entry, Feed)
+        .join(Entry, Outbox.entry_id == Entry.id)
+        .join(Feed, Entry.feed_id == Feed.id)
+        .where(Outbox.id.in_(ids))
+        .order_by(Outbox.next_attempt_at, Outbox.id)
+    ).all()
     return [
         Alert(
             alert_id=o.alert_id,
@@ -66,7 +85,7 @@ def due(
             detected_at=o.created_at,
             attempts=o.attempts,
         )
-        for o, e, f in session.execute(query).all()
+        for o, e, f in rows
     ]
 
 
@@ -75,6 +94,7 @@ def mark_sent(session: Session, outbox_id: int, now: datetime) -> None:
     row = session.get_one(Outbox, outbox_id)
     row.status = SENT
     row.sent_at = now
+    row.claimed_until = None
     row.attempts += 1
     row.last_error = None
 
@@ -85,10 +105,10 @@ def mark_retry(session: Session, outbox_id: int, reason: str, next_attempt_at: d
     row.attempts += 1
     row.last_error = reason
     row.next_attempt_at = next_attempt_at
+    row.claimed_until = None
 
 
 def count_by_status(session: Session) -> dict[str, int]:
     """How many outbox rows are in each status."""
-    return dict(
-        session.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).tuples()
-    )
+    query = select(Outbox.status, func.count()).group_by(Outbox.status)
+    return {status: count for status, count in session.execute(query).all()}
