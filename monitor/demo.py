@@ -188,23 +188,22 @@ def run_demo(
 
     samples = SampleFeeds(lambda: datetime.now(UTC))
     feeds, receiver = feed_server(samples), receiver_server(output)
-    with tempfile.TemporaryDirectory(prefix="newsmonitor-demo-") as tmp:
-        cfg = demo_config(
-            feeds.server_address[1], receiver.server_address[1], samples, Path(tmp) / "demo.db"
-        )
-        db = open_database(cfg.database.url)
-        try:
-            output(
-                f"demo: {len(cfg.feeds)} sample feeds on http://127.0.0.1:{feeds.server_address[1]}/,"
-                f" rules {', '.join(r.name for r in cfg.rules)}; alerts print below. Ctrl-C stops."
+    try:
+        with tempfile.TemporaryDirectory(prefix="newsmonitor-demo-") as tmp:
+            cfg = demo_config(
+                feeds.server_address[1], receiver.server_address[1], samples, Path(tmp) / "demo.db"
             )
-            asyncio.run(_main(cfg, db, samples, reveal_every, seconds))
-        finally:
-            db.close()
-            feeds.shutdown()
-            receiver.shutdown()
-            feeds.server_close()
-            receiver.server_close()
+            with open_database(cfg.database.url) as db:
+                output(
+                    f"demo: {len(cfg.feeds)} sample feeds on"
+                    f" http://127.0.0.1:{feeds.server_address[1]}/, rules"
+                    f" {', '.join(r.name for r in cfg.rules)}; alerts print below. Ctrl-C stops."
+                )
+                asyncio.run(_main(cfg, db, samples, reveal_every, seconds))
+    finally:
+        for server in (feeds, receiver):
+            server.shutdown()
+            server.server_close()
     output("demo: stopped")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from monitor.cli import cli, config_option, load_config
-from monitor.store.db import Database
+from monitor.store.db import open_database
 
 
 @cli.command("check-config")
@@ -46,9 +46,5 @@ def upgrade(ctx: click.Context) -> None:
       newsmonitor db upgrade --config config.toml
     """
     _, cfg = load_config(ctx)
-    db = Database(cfg.database.url)
-    try:
-        db.upgrade()
+    with open_database(cfg.database.url) as db:
         click.echo(f"database {db.describe()} is up to date")
-    finally:
-        db.close()

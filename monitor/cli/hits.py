@@ -99,12 +99,8 @@ def hits(
     """
     since_at = parse_since(since, datetime.now(UTC)) if since else None
     _, cfg = load_config(ctx)
-    db = open_database(cfg.database.url)
-    try:
-        with db.transaction() as s:
-            found = hits_store.search(s, rule=rule, feed=feed, since=since_at, limit=limit)
-    finally:
-        db.close()
+    with open_database(cfg.database.url) as db, db.transaction() as s:
+        found = hits_store.search(s, rule=rule, feed=feed, since=since_at, limit=limit)
     records = [as_record(h) for h in found]
     if fmt == "json":
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))

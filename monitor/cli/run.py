@@ -23,11 +23,8 @@ def run(ctx: click.Context) -> None:
       newsmonitor run --config config.toml
     """
     _, cfg = load_config(ctx)
-    db = open_database(cfg.database.url)
-    try:
+    with open_database(cfg.database.url) as db:
         asyncio.run(serve(cfg, db))
-    finally:
-        db.close()
 
 
 @cli.command("poll")
@@ -44,11 +41,8 @@ def poll(ctx: click.Context) -> None:
       newsmonitor poll --config config.toml
     """
     _, cfg = load_config(ctx)
-    db = open_database(cfg.database.url)
-    try:
+    with open_database(cfg.database.url) as db:
         asyncio.run(_poll_once(cfg, db))
-    finally:
-        db.close()
 
 
 async def _poll_once(cfg: Config, db: Database) -> None:

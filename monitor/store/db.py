@@ -75,6 +75,12 @@ class Database:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def open_database(url: str) -> Database:
     """Open the database at ``url`` and migrate it to the newest schema.
