@@ -182,6 +182,7 @@ class Daemon:
 
         due, soonest = await asyncio.to_thread(self._read, read)
         if due:
+            self._in_flight.update(f.id for f in due)  # before the next tick can see them
             self._spawn(self.poll_and_send(due))
         if soonest is not None and self._wake is None:
             wait = max((soonest - now).total_seconds(), 0.0)

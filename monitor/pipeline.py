@@ -95,7 +95,11 @@ def _process(
     parsed = parse_feed(result.body, feed.url, result.content_type)
     if parsed.problem:
         log.warning("feed %s: %s; its entries are used anyway", feed.url, parsed.problem)
-    unique = list({e.identity: e for e in reversed(parsed.entries)}.values())[::-1]
+    # A feed may list one entry twice: the first occurrence counts.
+    firsts: dict[str, ParsedEntry] = {}
+    for entry in parsed.entries:
+        firsts.setdefault(entry.identity, entry)
+    unique = list(firsts.values())
     with db.transaction() as s:
         seen = entries.known(s, feed.id, (e.identity for e in unique))
     fresh = [e for e in unique if e.identity not in seen]

@@ -213,3 +213,22 @@ def test_database_helper_roundtrips_aware_times(db_url: str) -> None:
             assert feeds.due(s, moment) == []
     finally:
         Database.close(db)
+
+
+def test_an_entry_listed_twice_in_one_feed_is_stored_and_alerted_once(
+    tmp_path: Path, http: HTTPServer, receiver: HTTPServer
+) -> None:
+    now = datetime.now(UTC)
+    feed = http.route(
+        "/d.rss", Reply(body=rss([("a", "ceasefire first", now), ("a", "ceasefire again", now)]))
+    )
+    receiver.route("/hook", Reply(status=204))
+    config = write_config(
+        tmp_path,
+        db_url=f"sqlite:///{tmp_path / 'nm.db'}",
+        feeds=[{"url": feed}],
+        rules=[{"name": "c", "keywords": ["ceasefire"], "channels": ["hook"]}],
+        channels={"hook": {"type": "webhook", "url": receiver.url("/hook")}},
+    )
+    assert "1 new entry," in invoke("poll", "--config", str(config))
+    assert [r.json()["entry"]["title"] for r in receiver.received("/hook")] == ["ceasefire first"]
