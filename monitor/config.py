@@ -83,6 +83,16 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(
 PositiveDuration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
 
 
+def _send_timeout(value: timedelta) -> timedelta:
+    # A send must end well inside the delivery lease (monitor.deliver.worker.LEASE).
+    if value > timedelta(minutes=2):
+        raise ValueError("must be at most 2 minutes")
+    return value
+
+
+SendTimeout = Annotated[PositiveDuration, AfterValidator(_send_timeout)]
+
+
 def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -165,7 +175,7 @@ class EmailChannel(_Model):
     password: SecretStr | None = None
     from_: str = Field(alias="from", min_length=3)
     to: Annotated[tuple[str, ...], BeforeValidator(_as_list)] = Field(min_length=1)
-    timeout: PositiveDuration = timedelta(seconds=30)
+    timeout: SendTimeout = timedelta(seconds=30)
 
     @property
     def effective_port(self) -> int:
@@ -187,7 +197,7 @@ class WebhookChannel(_Model):
     type: Literal["webhook"]
     url: HttpURL
     headers: dict[str, str] = {}
-    timeout: PositiveDuration = timedelta(seconds=30)
+    timeout: SendTimeout = timedelta(seconds=30)
 
 
 ChannelConfig = Annotated[EmailChannel | WebhookChannel, Field(discriminator="type")]

@@ -77,6 +77,10 @@ def write(tmp_path: Path, text: str) -> Path:
             "channels.hook.url: environment variable NEWSMONITOR_TEST_UNSET is not set.",
         ),
         (("[[rules]]", "[[rules"), "not valid TOML"),
+        (
+            ('type = "webhook"', 'type = "webhook"\ntimeout = "5m"'),
+            "channels.hook.timeout: must be at most 2 minutes.",
+        ),
     ],
 )
 def test_bad_config_gives_one_sentence_and_status_2(

@@ -6,10 +6,14 @@ import asyncio
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from monitor.cli import cli
 from monitor.config import RuleConfig
 from monitor.fetch import Fetcher, FetchLimits
 from monitor.match import compile_rules
@@ -18,7 +22,8 @@ from monitor.records import ParsedEntry, RuleMatch
 from monitor.store import entries, feeds, hits, outbox
 from monitor.store.db import Database, open_database
 from monitor.store.tables import Feed, Outbox
-from tests.servers import HTTPServer
+from tests.helpers import write_config
+from tests.servers import HTTPServer, Reply
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -126,3 +131,28 @@ def test_compiled_rules_are_the_matcher_the_poller_uses() -> None:
     matcher = compile_rules([RuleConfig(name="c", keywords=("ceasefire",))])
     entry = ParsedEntry("e", "A ceasefire", None, None, None, "", "")
     assert [m.rule for m in matcher.match(entry)] == ["c"]
+
+
+def test_poll_tries_every_pending_alert_exactly_once(
+    tmp_path: Path, http: HTTPServer, receiver: HTTPServer
+) -> None:
+    items = "".join(
+        f"<item><guid>g{i}</guid><title>ceasefire {i}</title>"
+        f"<pubDate>{format_datetime(datetime.now(UTC))}</pubDate></item>"
+        for i in range(20)
+    )
+    body = f'<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
+    feed = http.route("/f.rss", Reply(body=body))
+    receiver.route("/hook", Reply(status=500))
+    config = write_config(
+        tmp_path,
+        db_url=f"sqlite:///{tmp_path / 'nm.db'}",
+        feeds=[{"url": feed}],
+        rules=[{"name": "c", "keywords": ["ceasefire"], "channels": ["hook"]}],
+        channels={"hook": {"type": "webhook", "url": receiver.url("/hook")}},
+    )
+    result = CliRunner().invoke(cli, ["poll", "--config", str(config)])
+    assert "alerts: 0 sent, 20 failed" in result.output
+    posts = receiver.received("/hook")
+    assert len(posts) == 20
+    assert len({p.json()["id"] for p in posts}) == 20

@@ -71,7 +71,7 @@ def as_record(hit: StoredHit) -> dict[str, Any]:
 @cli.command("hits")
 @config_option
 @click.option("--rule", help="Only hits of this rule.")
-@click.option("--feed", help="Only hits from this feed (its URL or name).")
+@click.option("--feed", help="Only hits from this feed (its URL, configured name or own title).")
 @click.option("--since", help="Only hits found since: a duration (2d, 12h) or a date (2026-11-20).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (default: all).")
 @click.option(

@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 100
 PARALLEL_SENDS = 8
-# How long a taken alert is reserved for its sender; longer than any send can take
-# (channel timeouts are 30 s by default), short enough that a crashed worker's alerts
-# go out again soon.
+# How long a claimed alert is reserved for its sender: longer than any send can take
+# (channel timeouts are at most 2 minutes), short enough that a crashed worker's
+# alerts go out again soon.
 LEASE = timedelta(minutes=5)
 
 
@@ -43,22 +43,30 @@ async def drain(
 ) -> DrainReport:
     """Send the alerts that are due (all pending ones with ``ignore_delay``).
 
-    Each outcome is committed as soon as it is known, so a crash repeats at most the
-    sends that were under way, with the same alert id.
+    Alerts are claimed a few at a time, just before they are sent, so a claim never
+    outlives its send (each send is bounded by its channel's timeout, at most two
+    minutes, well inside the lease). Each outcome is committed as soon as it is known,
+    so a crash repeats at most the sends that were under way, with the same alert id.
+    At most ``BATCH`` alerts per call, except with ``ignore_delay``, which tries every
+    pending alert once.
     """
+    tried: set[int] = set()
 
     def take() -> list[Alert]:
         with db.transaction() as s:
-            limit = 10_000 if ignore_delay else BATCH
-            return outbox.claim(s, clock(), LEASE, limit=limit, ignore_delay=ignore_delay)
+            return outbox.claim(
+                s, clock(), LEASE, limit=PARALLEL_SENDS, ignore_delay=ignore_delay, skip=tried
+            )
 
-    alerts = await asyncio.to_thread(take)
-    if not alerts:
+    results: list[bool] = []
+    while ignore_delay or len(results) < BATCH:
+        alerts = await asyncio.to_thread(take)
+        if not alerts:
+            break
+        tried.update(a.outbox_id for a in alerts)
+        results += await asyncio.gather(*(_deliver(db, channels, a, clock, rng) for a in alerts))
+    if not results:
         return DrainReport()
-    gate = asyncio.Semaphore(PARALLEL_SENDS)
-    results = await asyncio.gather(
-        *(_deliver(db, channels, alert, clock, rng, gate) for alert in alerts)
-    )
     report = DrainReport(sent=sum(results), failed=len(results) - sum(results))
     log.info(
         "delivery: %s sent, %d failed (kept for retry)", plural(report.sent, "alert"), report.failed
@@ -72,25 +80,19 @@ async def _deliver(
     alert: Alert,
     clock: Callable[[], datetime],
     rng: random.Random,
-    gate: asyncio.Semaphore,
 ) -> bool:
     channel = channels.get(alert.channel)
-    async with gate:
-        try:
-            if channel is None:
-                raise DeliveryError(
-                    alert.channel, f"channel {alert.channel!r} is no longer configured"
-                )
-            await channel.send(alert)
-        except Exception as exc:  # one alert's top level: whatever happened, retry it later
-            reason = (
-                exc.reason if isinstance(exc, DeliveryError) else f"unexpected failure: {exc!r}"
-            )
-            reason = one_line(reason, 300)
-            retry_at = policy.retry_alert_at(clock(), alert.attempts + 1, rng)
-            log.warning("alert %s to %s failed: %s", alert.alert_id, alert.channel, reason)
-            await asyncio.to_thread(_record_retry, db, alert.outbox_id, reason, retry_at)
-            return False
+    try:
+        if channel is None:
+            raise DeliveryError(alert.channel, f"channel {alert.channel!r} is no longer configured")
+        await channel.send(alert)
+    except Exception as exc:  # one alert's top level: whatever happened, retry it later
+        reason = exc.reason if isinstance(exc, DeliveryError) else f"unexpected failure: {exc!r}"
+        reason = one_line(reason, 300)
+        retry_at = policy.retry_alert_at(clock(), alert.attempts + 1, rng)
+        log.warning("alert %s to %s failed: %s", alert.alert_id, alert.channel, reason)
+        await asyncio.to_thread(_record_retry, db, alert.outbox_id, reason, retry_at)
+        return False
     await asyncio.to_thread(_record_sent, db, alert.outbox_id, clock())
     return True
 

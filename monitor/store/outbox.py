@@ -3,7 +3,7 @@ the delivery worker."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -44,17 +44,20 @@ def claim(
     *,
     limit: int = 100,
     ignore_delay: bool = False,
+    skip: Collection[int] = (),
 ) -> list[Alert]:
     """Take pending alerts whose retry time has come (or all with ``ignore_delay``),
-    oldest first, and lease them for ``lease`` so no other worker or ``poll`` sends them
-    meanwhile. A worker that dies mid-send leaves the lease to expire: the alert is then
-    sent again, with the same id (at-least-once)."""
+    oldest first, except the rows in ``skip``, and lease them for ``lease`` so no other
+    worker or ``poll`` sends them meanwhile. A worker that dies mid-send leaves the
+    lease to expire: the alert is then sent again, with the same id (at-least-once)."""
     query = select(Outbox.id).where(
         Outbox.status == PENDING,
         or_(Outbox.claimed_until.is_(None), Outbox.claimed_until <= now),
     )
     if not ignore_delay:
         query = query.where(Outbox.next_attempt_at <= now)
+    if skip:
+        query = query.where(Outbox.id.not_in(list(skip)))
     query = query.order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
