@@ -120,6 +120,58 @@ class DatabaseConfig(_Model):
         return value
 
 
+class HttpConfig(_Model):
+    """The optional HTTP listener for /healthz and /metrics (off without ``listen``)."""
+
+    listen: str | None = None
+    token: SecretStr | None = None
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None:
+            split_listen(value)
+        return value
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> HttpConfig:
+        if self.listen and self.token is None and not is_loopback(split_listen(self.listen)[0]):
+            raise _KeyProblem(
+                ("http", "token"), "a token is required to listen on an address other than loopback"
+            )
+        return self
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:8484"`` or ``"[::1]:8484"`` as (host, port).
+
+    Raises:
+        ValueError: not ``host:port`` with a port from 1 to 65535.
+    """
+    host, sep, port = value.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not host:port, like 127.0.0.1:8484")
+    return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class RetentionConfig(_Model):
+    """How long stored data is kept; the daily prune job applies it."""
+
+    hits: PositiveDuration = timedelta(days=365)
+    entries: PositiveDuration = timedelta(days=90)
+
+
 class NetworkConfig(_Model):
     allow: tuple[str, ...] = ()
     concurrency: int = Field(default=16, ge=1, le=1024)
@@ -212,6 +264,8 @@ class Config(_Model):
     feeds: tuple[FeedConfig, ...] = ()
     rules: tuple[RuleConfig, ...] = ()
     channels: dict[str, ChannelConfig] = {}
+    http: HttpConfig = HttpConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Config:

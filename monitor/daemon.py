@@ -4,21 +4,27 @@ Jobs (all ``max_instances=1``, ``coalesce=True``, in-memory job store):
 
 * ``tick`` every second: start polling the feeds that are due and not already in flight;
 * ``drain`` every second: send the alerts that are due;
-* ``upkeep`` hourly: SQLite checkpoint and ``PRAGMA optimize``.
+* ``status`` every 10 s: heartbeat row, systemd ``STATUS=``, metrics gauges;
+* ``watchdog`` at half of systemd's ``WatchdogSec`` (when set): ``WATCHDOG=1``;
+* ``upkeep`` hourly: SQLite checkpoint and ``PRAGMA optimize``;
+* ``prune`` daily: ``[retention]``.
 
 Each job only starts background work and returns, so one slow feed never delays the
-next tick.
+next tick. SIGHUP reloads the config; SIGINT and SIGTERM stop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import signal
+import socket
+import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -27,16 +33,21 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from monitor import fetch
-from monitor.config import Config
+from monitor import __version__, config, fetch
+from monitor.api.app import make_app
+from monitor.api.server import HttpServer
+from monitor.cycle import CycleReport
 from monitor.deliver import build_channels
 from monitor.deliver.worker import DrainReport, drain
 from monitor.errors import MonitorError
 from monitor.match import compile_rules
+from monitor.metrics import Metrics
+from monitor.notify import Notifier
 from monitor.pipeline import FeedSettings, Poller, PollOutcome, poll_feed
 from monitor.records import FeedState
-from monitor.store import feeds
+from monitor.store import daemons, feeds, retention
 from monitor.store.db import Database
+from monitor.store.summary import Snapshot, snapshot
 from monitor.text import one_line, plural
 
 log = logging.getLogger(__name__)
@@ -45,36 +56,18 @@ R = TypeVar("R")
 
 TICK_SECONDS = 1.0
 DRAIN_SECONDS = 1.0
+STATUS_SECONDS = 10.0
 UPKEEP_SECONDS = 3600.0
-SHUTDOWN_GRACE = 20.0
+PRUNE_SECONDS = 86400.0
+PRUNE_FIRST_AFTER = 60.0
+# SIGTERM: work under way gets this long to finish; systemd's TimeoutStopSec is larger.
+SHUTDOWN_GRACE = 8.0
+# /healthz: the scheduler is alive if its tick ran this recently.
+TICK_STALE_AFTER = 10.0
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class CycleReport:
-    """The outcome of polling a batch of feeds."""
-
-    outcomes: tuple[PollOutcome, ...]
-
-    @property
-    def failed(self) -> int:
-        return sum(o.error is not None for o in self.outcomes)
-
-    @property
-    def alerts(self) -> int:
-        return sum(o.alerts for o in self.outcomes)
-
-    def summary(self) -> str:
-        o = self.outcomes
-        return (
-            f"polled {plural(len(o), 'feed')} ({sum(x.new_entries > 0 for x in o)} with new"
-            f" entries, {sum(x.unchanged for x in o)} unchanged, {self.failed} failed):"
-            f" {plural(sum(x.new_entries for x in o), 'new entry', 'new entries')},"
-            f" {plural(sum(x.hits for x in o), 'hit')}, {plural(self.alerts, 'alert')} queued"
-        )
 
 
 class Daemon:
@@ -82,43 +75,55 @@ class Daemon:
 
     def __init__(
         self,
-        config: Config,
+        cfg: config.Config,
         db: Database,
         *,
+        config_path: Path | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
-        self.config = config
         self.db = db
+        self.config_path = config_path
         self.clock = clock
         self.rng = rng or random.Random()
-        net = config.network
+        self.notifier = notifier or Notifier()
+        self.metrics = Metrics()
+        net = cfg.network
         self._fetch_client = fetch.make_client(net.concurrency, net.user_agent)
         self._send_client = httpx.AsyncClient(
             trust_env=False, headers={"User-Agent": net.user_agent or fetch.USER_AGENT}
         )
-        self.channels = build_channels(config.channels, self._send_client)
+        self._gate = asyncio.Semaphore(net.concurrency)
+        self._in_flight: set[int] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._draining: asyncio.Task[DrainReport] | None = None
+        self._wake: asyncio.TimerHandle | None = None
+        self._daemon_id: int | None = None
+        self.last_tick: float | None = None  # time.monotonic()
+        self.last_cycle_at: datetime | None = None
+        self._configure(cfg)
+
+    def _configure(self, cfg: config.Config) -> None:
+        """Build everything that follows from the config (at start and on reload)."""
+        self.config = cfg
+        net = cfg.network
+        self.channels = build_channels(cfg.channels, self._send_client)
         self.poller = Poller(
-            db=db,
+            db=self.db,
             fetcher=fetch.Fetcher(
                 self._fetch_client,
                 fetch.FetchLimits(deadline=net.timeout.total_seconds(), max_body=net.max_body),
             ),
-            matcher=compile_rules(config.rules),
-            rule_channels={r.name: r.channels for r in config.rules},
+            matcher=compile_rules(cfg.rules),
+            rule_channels={r.name: r.channels for r in cfg.rules},
             settings={
-                f.url: FeedSettings(config.feed_interval(f), config.feed_backlog(f))
-                for f in config.feeds
+                f.url: FeedSettings(cfg.feed_interval(f), cfg.feed_backlog(f)) for f in cfg.feeds
             },
-            default=FeedSettings(config.defaults.interval, config.defaults.backlog_alerts),
-            clock=clock,
+            default=FeedSettings(cfg.defaults.interval, cfg.defaults.backlog_alerts),
+            clock=self.clock,
             rng=self.rng,
         )
-        self._gate = asyncio.Semaphore(net.concurrency)
-        self._in_flight: set[int] = set()
-        self._tasks: set[asyncio.Task[object]] = set()
-        self._draining: asyncio.Task[DrainReport] | None = None
-        self._wake: asyncio.TimerHandle | None = None
 
     async def __aenter__(self) -> Daemon:
         await asyncio.to_thread(self._sync_feeds)
@@ -134,6 +139,12 @@ class Daemon:
         with self.db.transaction() as s:
             feeds.sync(s, [(f.url, f.name) for f in self.config.feeds], self.clock())
 
+    def _read(self, query: Callable[[Session], R]) -> R:
+        with self.db.transaction() as s:
+            return query(s)
+
+    # -- polling and sending ------------------------------------------------------------
+
     async def poll(self, batch: list[FeedState]) -> CycleReport:
         """Poll these feeds concurrently (within the global limit) and log one line."""
         self._in_flight.update(f.id for f in batch)
@@ -141,13 +152,24 @@ class Daemon:
         async def one(feed: FeedState) -> PollOutcome:
             try:
                 async with self._gate:
-                    return await poll_feed(self.poller, feed)
+                    outcome = await poll_feed(self.poller, feed)
             finally:
                 self._in_flight.discard(feed.id)
+            self._observe(outcome)
+            return outcome
 
         report = CycleReport(tuple(await asyncio.gather(*(one(f) for f in batch))))
+        self.last_cycle_at = self.clock()
         log.info("%s", report.summary())
         return report
+
+    def _observe(self, outcome: PollOutcome) -> None:
+        m = self.metrics
+        m.observe_fetch(outcome.outcome, outcome.fetch_seconds)
+        m.entries.inc(outcome.parsed)
+        m.new_entries.inc(outcome.new_entries)
+        for rule in outcome.hit_rules:
+            m.hits.labels(rule).inc()
 
     async def poll_and_send(self, batch: list[FeedState]) -> None:
         """A tick's work: poll, then start sending at once rather than at the next drain."""
@@ -161,11 +183,14 @@ class Daemon:
 
     async def drain(self, *, ignore_delay: bool = False) -> DrainReport:
         """Send due alerts (every pending one with ``ignore_delay``)."""
-        return await drain(self.db, self.channels, self.clock, self.rng, ignore_delay=ignore_delay)
+        report = await drain(
+            self.db, self.channels, self.clock, self.rng, ignore_delay=ignore_delay
+        )
+        for channel, ok in report.outcomes:
+            (self.metrics.alerts_sent if ok else self.metrics.alerts_failed).labels(channel).inc()
+        return report
 
-    def _read(self, query: Callable[[Session], R]) -> R:
-        with self.db.transaction() as s:
-            return query(s)
+    # -- jobs ---------------------------------------------------------------------------
 
     async def tick(self) -> None:
         """Start polling the feeds that are due and not already being polled.
@@ -173,6 +198,7 @@ class Daemon:
         If another feed falls due before the next tick, a timer wakes the tick for it,
         so intervals shorter than the tick period are honoured.
         """
+        self.last_tick = time.monotonic()
         skip = set(self._in_flight)
         now = self.clock()
 
@@ -198,6 +224,24 @@ class Daemon:
         if self._draining is None or self._draining.done():
             self._draining = self._spawn(self.drain())
 
+    async def status(self) -> None:
+        """Heartbeat, ``STATUS=`` for systemd, and the metrics gauges."""
+        now = self.clock()
+
+        def work(s: Session) -> Snapshot:
+            snap = snapshot(s, now)
+            if self._daemon_id is not None:
+                daemons.beat(s, self._daemon_id, now, snap.line())
+            return snap
+
+        snap = await asyncio.to_thread(self._read, work)
+        self.metrics.set_snapshot(snap)
+        self.notifier.status(snap.line())
+
+    async def watchdog(self) -> None:
+        """Runs on the scheduler's own loop: if the loop hangs, systemd restarts us."""
+        self.notifier.watchdog()
+
     async def upkeep(self) -> None:
         """Keep SQLite's WAL file small and its statistics fresh."""
         if self.db.engine.dialect.name != "sqlite":
@@ -211,6 +255,95 @@ class Daemon:
 
         await asyncio.to_thread(work)
 
+    async def prune(self) -> None:
+        """Apply ``[retention]``."""
+        keep = self.config.retention
+        now = self.clock()
+        done = await asyncio.to_thread(
+            self._read, lambda s: retention.prune(s, now, keep.hits, keep.entries)
+        )
+        log.info(
+            "retention: removed %s and %s",
+            plural(done.hits, "hit"),
+            plural(done.entries, "old entry", "old entries"),
+        )
+
+    # -- reload -------------------------------------------------------------------------
+
+    async def reload(self) -> bool:
+        """Re-read the config file and apply it; a bad file leaves the old config running."""
+        if self.config_path is None:
+            log.warning("reload: no config file to re-read")
+            return False
+        self.notifier.reloading()
+        try:
+            new = await asyncio.to_thread(config.load, self.config_path)
+        except MonitorError as exc:
+            first = str(exc).splitlines()[0]
+            log.error("reload refused, the running configuration stays: %s", first)
+            self.notifier.ready("reload refused; running the previous configuration")
+            return False
+        old = self.config
+        for what, before, after in (
+            ("database.url", old.database.url, new.database.url),
+            ("network.concurrency", old.network.concurrency, new.network.concurrency),
+            ("network.user_agent", old.network.user_agent, new.network.user_agent),
+            ("http", old.http, new.http),
+        ):
+            if before != after:
+                log.warning("reload: %s changed; it takes effect at the next restart", what)
+        # What lives in clients, sockets and the engine stays as it was started.
+        network = new.network.model_copy(
+            update={"concurrency": old.network.concurrency, "user_agent": old.network.user_agent}
+        )
+        new = new.model_copy(
+            update={"database": old.database, "network": network, "http": old.http}
+        )
+        self._configure(new)
+        await asyncio.to_thread(self._sync_feeds)
+        log.info(
+            "reloaded %s: %s, %s, %s",
+            self.config_path,
+            plural(len(new.feeds), "feed"),
+            plural(len(new.rules), "rule"),
+            plural(len(new.channels), "channel"),
+        )
+        self.notifier.ready("configuration reloaded")
+        return True
+
+    # -- health ---------------------------------------------------------------------------
+
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        """Scheduler alive, database reachable, and how long ago the last poll ended."""
+        tick_age = time.monotonic() - self.last_tick if self.last_tick is not None else None
+        alive = tick_age is not None and tick_age < TICK_STALE_AFTER
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self._ping), timeout=5)
+            reachable, db_error = True, None
+        except (MonitorError, TimeoutError) as exc:
+            reachable, db_error = False, one_line(str(exc) or "no answer within 5 s", 200)
+        now = self.clock()
+        poll_age = (now - self.last_cycle_at).total_seconds() if self.last_cycle_at else None
+        detail: dict[str, Any] = {
+            "scheduler": {"alive": alive, "last_tick_age": _round(tick_age)},
+            "database": {"reachable": reachable, **({"error": db_error} if db_error else {})},
+            "last_poll_age": _round(poll_age),
+        }
+        return alive and reachable, detail
+
+    def _ping(self) -> None:
+        with self.db.transaction() as s:
+            s.execute(text("SELECT 1"))
+
+    async def metrics_text(self) -> bytes:
+        """The Prometheus text, gauges refreshed from the database first."""
+        now = self.clock()
+        snap = await asyncio.to_thread(self._read, lambda s: snapshot(s, now))
+        self.metrics.set_snapshot(snap)
+        return self.metrics.render()
+
+    # -- running --------------------------------------------------------------------------
+
     def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
@@ -223,7 +356,7 @@ class Daemon:
             log.error("background work failed: %s", one_line(str(exc) or type(exc).__name__))
 
     @staticmethod
-    def _job(work: Callable[[], Awaitable[None]]) -> Callable[[], Coroutine[Any, Any, None]]:
+    def _job(work: Callable[[], Awaitable[Any]]) -> Callable[[], Coroutine[Any, Any, None]]:
         """A job's top level: any error is one log line, and the job runs again next time."""
 
         async def job() -> None:
@@ -237,15 +370,24 @@ class Daemon:
         job.__name__ = work.__name__
         return job
 
+    def request_reload(self) -> None:
+        """From the SIGHUP handler: reload in the background."""
+        self._spawn(self._job(self.reload)())
+
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set, then finish in-flight work within a grace period."""
-        scheduler = AsyncIOScheduler(timezone=UTC)
+        http = self._http_server()
         now = datetime.now(UTC)
-        jobs = (
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        jobs: list[tuple[Callable[[], Awaitable[Any]], float, datetime | None]] = [
             (self.tick, TICK_SECONDS, now),
             (self.drain_job, DRAIN_SECONDS, now),
+            (self.status, STATUS_SECONDS, now),
             (self.upkeep, UPKEEP_SECONDS, None),
-        )
+            (self.prune, PRUNE_SECONDS, now + timedelta(seconds=PRUNE_FIRST_AFTER)),
+        ]
+        if self.notifier.watchdog_interval:
+            jobs.append((self.watchdog, self.notifier.watchdog_interval, now))
         for work, seconds, first in jobs:
             scheduler.add_job(
                 self._job(work),
@@ -257,23 +399,51 @@ class Daemon:
                 misfire_grace_time=None,
                 **({"next_run_time": first} if first else {}),
             )
+        self._daemon_id = await asyncio.to_thread(
+            self._read,
+            lambda s: daemons.register(
+                s, socket.gethostname(), os.getpid(), __version__, self.clock()
+            ),
+        )
+        if http is not None:
+            self._spawn(http.serve())
         scheduler.start()
         c = self.config
         log.info(
-            "newsmonitor running: %s, %s, %s, database %s",
+            "newsmonitor running: %s, %s, %s, database %s%s",
             plural(len(c.feeds), "feed"),
             plural(len(c.rules), "rule"),
             plural(len(c.channels), "channel"),
             self.db.describe(),
+            f", http on {c.http.listen}" if http else "",
         )
+        self.notifier.ready(f"running: {plural(len(c.feeds), 'feed')}")
         try:
             await stop.wait()
         finally:
             log.info("stopping: finishing the work under way")
+            self.notifier.stopping()
             scheduler.shutdown(wait=False)
             if self._wake is not None:
                 self._wake.cancel()
+            if http is not None:
+                http.stop()
             await self.finish()
+            await asyncio.to_thread(self._mark_stopped)
+
+    def _http_server(self) -> HttpServer | None:
+        listen = self.config.http.listen
+        if not listen:
+            return None
+        host, port = config.split_listen(listen)
+        token = self.config.http.token
+        app = make_app(self.health, self.metrics_text, token.get_secret_value() if token else None)
+        return HttpServer(app, host, port)
+
+    def _mark_stopped(self) -> None:
+        if self._daemon_id is not None:
+            with self.db.transaction() as s:
+                daemons.stopped(s, self._daemon_id, self.clock())
 
     async def finish(self) -> None:
         """Wait for background work (up to the grace period), then cancel what is left."""
@@ -287,15 +457,25 @@ class Daemon:
             await asyncio.wait(pending)
 
 
-async def serve(cfg: Config, db: Database, stop: asyncio.Event | None = None) -> None:
-    """Run the daemon until ``stop`` is set or SIGINT/SIGTERM arrives."""
+def _round(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None
+
+
+async def serve(
+    cfg: config.Config,
+    db: Database,
+    stop: asyncio.Event | None = None,
+    config_path: Path | None = None,
+) -> None:
+    """Run the daemon until ``stop`` is set or SIGINT/SIGTERM arrives; SIGHUP reloads."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        async with Daemon(cfg, db) as daemon:
+    async with Daemon(cfg, db, config_path=config_path) as daemon:
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
+        try:
             await daemon.run(stop)
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(sig)

@@ -8,8 +8,10 @@ This module joins the stages and holds no decisions of its own: timing comes fro
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,18 +60,30 @@ class PollOutcome:
 
     url: str
     unchanged: bool = False
+    parsed: int = 0
     new_entries: int = 0
     hits: int = 0
     alerts: int = 0
     error: str | None = None
+    hit_rules: tuple[str, ...] = ()
+    fetch_seconds: float | None = None
+
+    @property
+    def outcome(self) -> str:
+        """``ok``, ``not_modified`` or ``error`` (the metrics label)."""
+        return "error" if self.error else "not_modified" if self.unchanged else "ok"
 
 
 async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
     """Poll one feed and store what is new; a failure is recorded on the feed, not raised."""
     settings = poller.settings.get(feed.url, poller.default)
+    started = time.monotonic()
+    fetch_seconds = None
     try:
         result = await poller.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
-        return await asyncio.to_thread(_process, poller, feed, settings, result)
+        fetch_seconds = time.monotonic() - started
+        outcome = await asyncio.to_thread(_process, poller, feed, settings, result)
+        return dataclasses.replace(outcome, fetch_seconds=fetch_seconds)
     except Exception as exc:  # one feed's top level: record it, back off, keep polling
         known = isinstance(exc, FetchError | ParseError | StoreError)
         reason = one_line(str(exc) if known else f"unexpected failure: {exc!r}", 300)
@@ -78,7 +92,7 @@ async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
             await asyncio.to_thread(_record_error, poller, feed, settings, reason)
         except StoreError as store_exc:
             log.error("feed %s: could not record the error: %s", feed.url, store_exc)
-        return PollOutcome(url=feed.url, error=reason)
+        return PollOutcome(url=feed.url, error=reason, fetch_seconds=fetch_seconds)
 
 
 def _process(
@@ -101,28 +115,44 @@ def _process(
         firsts.setdefault(entry.identity, entry)
     unique = list(firsts.values())
     with db.transaction() as s:
-        seen = entries.known(s, feed.id, (e.identity for e in unique))
-    fresh = [e for e in unique if e.identity not in seen]
+        known = entries.known(s, feed.id, (e.identity for e in unique))
+    fresh = [e for e in unique if e.identity not in known]
     matched = [(e, poller.matcher.match(e)) for e in fresh]
 
     first_poll = feed.first_success_at is None
     with db.transaction() as s:
         # Checked again inside the write: another poller may have stored some meanwhile.
-        seen = entries.known(s, feed.id, (e.identity for e, _ in matched))
-        matched = [(e, m) for e, m in matched if e.identity not in seen]
+        meanwhile = entries.known(s, feed.id, (e.identity for e, _ in matched))
+        matched = [(e, m) for e, m in matched if e.identity not in meanwhile]
+        entries.touch(s, feed.id, known | meanwhile, now)
         rows = entries.add(s, feed.id, [e for e, _ in matched], now)
-        n_hits = n_alerts = 0
+        n_alerts = 0
+        hit_rules: list[str] = []
         for row, (entry, matches) in zip(rows, matched, strict=True):
             if not matches:
                 continue
             hits.add(s, row.id, matches, now)
-            n_hits += len(matches)
+            hit_rules += (m.rule for m in matches)
             if policy.should_alert(first_poll, entry.published, now, settings.backlog):
                 n_alerts += _queue(s, feed.url, row.id, entry, matches, poller.rule_channels, now)
         feeds.mark_success(
-            s, feed.id, now, next_poll, result.etag, result.last_modified, parsed.title
+            s,
+            feed.id,
+            now,
+            next_poll,
+            result.etag,
+            result.last_modified,
+            parsed.title,
+            changed=True,
         )
-    return PollOutcome(url=feed.url, new_entries=len(matched), hits=n_hits, alerts=n_alerts)
+    return PollOutcome(
+        url=feed.url,
+        parsed=len(parsed.entries),
+        new_entries=len(matched),
+        hits=len(hit_rules),
+        alerts=n_alerts,
+        hit_rules=tuple(hit_rules),
+    )
 
 
 def _queue(

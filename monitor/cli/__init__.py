@@ -7,15 +7,13 @@ standard error with exit status 2 for configuration problems and 1 for the rest.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
-from monitor import __version__, config
+from monitor import __version__, config, logs
 from monitor.errors import ConfigError, MonitorError
 from monitor.text import one_line
 
@@ -78,9 +76,17 @@ def _fail(ctx: click.Context, message: str, status: int) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
 @click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show a traceback for unexpected failures.")
+@click.option(
+    "--log-format",
+    type=click.Choice(logs.FORMATS),
+    default="auto",
+    show_default=True,
+    help="Log lines for a terminal (human), journald (journal) or log shippers (json);"
+    " auto picks journal under systemd.",
+)
 @click.version_option(__version__, prog_name="newsmonitor")
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
+def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool, log_format: str) -> None:
     """newsmonitor: watch news feeds and alert when they mention what you track.
 
     \b
@@ -90,34 +96,7 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
     """
     ctx.meta["newsmonitor.debug"] = debug
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    setup_logging(level)
-
-
-class _StderrHandler(logging.StreamHandler[Any]):
-    """Writes to whatever ``sys.stderr`` is at the time of each record."""
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
-
-
-def setup_logging(level: int) -> None:
-    """Human log lines on standard error; the scheduler's own chatter kept quiet."""
-    root = logging.getLogger()
-    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
-        handler = _StderrHandler()
-        # Under systemd the journal stamps each line itself (it sets JOURNAL_STREAM).
-        journal = bool(os.environ.get("JOURNAL_STREAM"))
-        fmt = "%(levelname)s %(message)s" if journal else "%(asctime)s %(levelname)s %(message)s"
-        handler.setFormatter(logging.Formatter(fmt))
-        root.addHandler(handler)
-    root.setLevel(level)
-    for noisy in ("apscheduler", "httpx", "httpcore", "alembic"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    logs.setup(level, cast(logs.LogFormat, log_format))
 
 
 def main() -> None:

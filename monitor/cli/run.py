@@ -18,13 +18,16 @@ from monitor.store.db import Database, open_database
 def run(ctx: click.Context) -> None:
     """Run the daemon: poll feeds when due, send alerts, until SIGINT or SIGTERM.
 
+    SIGHUP (systemctl reload) re-reads the config file and applies it without a
+    restart; a config with errors is refused and the running one stays.
+
     \b
     Example:
       newsmonitor run --config config.toml
     """
-    _, cfg = load_config(ctx)
+    path, cfg = load_config(ctx)
     with open_database(cfg.database.url) as db:
-        asyncio.run(serve(cfg, db))
+        asyncio.run(serve(cfg, db, config_path=path))
 
 
 @cli.command("poll")

@@ -29,8 +29,17 @@ LEASE = timedelta(minutes=5)
 
 @dataclass(frozen=True, slots=True)
 class DrainReport:
-    sent: int = 0
-    failed: int = 0
+    """Each alert tried: its channel and whether it was delivered."""
+
+    outcomes: tuple[tuple[str, bool], ...] = ()
+
+    @property
+    def sent(self) -> int:
+        return sum(ok for _, ok in self.outcomes)
+
+    @property
+    def failed(self) -> int:
+        return len(self.outcomes) - self.sent
 
 
 async def drain(
@@ -58,16 +67,17 @@ async def drain(
                 s, clock(), LEASE, limit=PARALLEL_SENDS, ignore_delay=ignore_delay, skip=tried
             )
 
-    results: list[bool] = []
+    results: list[tuple[str, bool]] = []
     while ignore_delay or len(results) < BATCH:
         alerts = await asyncio.to_thread(take)
         if not alerts:
             break
         tried.update(a.outbox_id for a in alerts)
-        results += await asyncio.gather(*(_deliver(db, channels, a, clock, rng) for a in alerts))
+        sent = await asyncio.gather(*(_deliver(db, channels, a, clock, rng) for a in alerts))
+        results += zip((a.channel for a in alerts), sent, strict=True)
     if not results:
         return DrainReport()
-    report = DrainReport(sent=sum(results), failed=len(results) - sum(results))
+    report = DrainReport(tuple(results))
     log.info(
         "delivery: %s sent, %d failed (kept for retry)", plural(report.sent, "alert"), report.failed
     )
@@ -86,6 +96,12 @@ async def _deliver(
         if channel is None:
             raise DeliveryError(alert.channel, f"channel {alert.channel!r} is no longer configured")
         await channel.send(alert)
+    except asyncio.CancelledError:
+        # Stopping mid-send: free the claim so the next start sends it at once (maybe a
+        # second time, with the same id) instead of after the lease. Synchronous: this
+        # task is being cancelled and may not await any more.
+        _release(db, alert.outbox_id)
+        raise
     except Exception as exc:  # one alert's top level: whatever happened, retry it later
         reason = exc.reason if isinstance(exc, DeliveryError) else f"unexpected failure: {exc!r}"
         reason = one_line(reason, 300)
@@ -105,3 +121,8 @@ def _record_sent(db: Database, outbox_id: int, now: datetime) -> None:
 def _record_retry(db: Database, outbox_id: int, reason: str, retry_at: datetime) -> None:
     with db.transaction() as s:
         outbox.mark_retry(s, outbox_id, reason, retry_at)
+
+
+def _release(db: Database, outbox_id: int) -> None:
+    with db.transaction() as s:
+        outbox.release(s, outbox_id)

@@ -62,7 +62,7 @@ class Database:
         try:
             with self.engine.begin() as conn:
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, "heads")
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"cannot migrate the database at {self.describe()} ({_describe(exc)})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from monitor.records import ParsedEntry
@@ -43,9 +43,21 @@ def add(
             summary=e.summary,
             content=e.content,
             first_seen_at=now,
+            last_seen_at=now,
         )
         for e in entries
     ]
     session.add_all(rows)
     session.flush()
     return rows
+
+
+def touch(session: Session, feed_id: int, identities: Iterable[str], now: datetime) -> None:
+    """Record that these entries are still in the feed's body (retention keeps them)."""
+    present = list(dict.fromkeys(identities))
+    for i in range(0, len(present), _CHUNK):
+        session.execute(
+            update(Entry)
+            .where(Entry.feed_id == feed_id, Entry.identity.in_(present[i : i + _CHUNK]))
+            .values(last_seen_at=now)
+        )

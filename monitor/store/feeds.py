@@ -86,9 +86,13 @@ def mark_success(
     etag: str | None,
     last_modified: str | None,
     title: str | None = None,
+    changed: bool = False,
 ) -> None:
-    """Record a successful poll (200 or 304): validators kept, errors cleared."""
+    """Record a successful poll (200 or 304): validators kept, errors cleared;
+    ``changed`` when it brought a body (a 200)."""
     row = session.get_one(Feed, feed_id)
+    if changed:
+        row.last_changed_at = now
     row.title = title or row.title
     row.last_polled_at = now
     row.last_success_at = now

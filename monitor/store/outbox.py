@@ -111,6 +111,11 @@ def mark_retry(session: Session, outbox_id: int, reason: str, next_attempt_at: d
     row.claimed_until = None
 
 
+def release(session: Session, outbox_id: int) -> None:
+    """Give a claimed alert back without an outcome (its sender is stopping)."""
+    session.get_one(Outbox, outbox_id).claimed_until = None
+
+
 def count_by_status(session: Session) -> dict[str, int]:
     """How many outbox rows are in each status."""
     query = select(Outbox.status, func.count()).group_by(Outbox.status)

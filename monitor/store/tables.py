@@ -76,6 +76,9 @@ class Feed(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the feed last answered with a body (not a 304): its entries then present
+    # have last_seen_at equal to it, and retention keeps them.
+    last_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Entry(Base):
@@ -92,6 +95,7 @@ class Entry(Base):
     summary: Mapped[str] = mapped_column(Text)
     content: Mapped[str] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class Hit(Base):
@@ -126,6 +130,21 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Daemon(Base):
+    """One running (or stopped) daemon process, so ``newsmonitor status`` can tell."""
+
+    __tablename__ = "daemons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host: Mapped[str] = mapped_column(Text)
+    pid: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(Text, default="")
 
 
 PENDING = "pending"
