@@ -32,6 +32,16 @@ WORDS = (
 ).split()
 
 
+# Rules past the tenth watch one person each, as a large real rule set does: names that
+# most entries do not mention (an entry names one of them at most, a third of the time).
+NAMES = [
+    (a + b + c).capitalize()
+    for a in ("ko", "pe", "ma", "sa", "ty", "ho", "ba", "vo", "zi", "ry")
+    for b in ("va", "tre", "len", "lo", "ni", "ro", "shy", "du", "me", "ka")
+    for c in ("nko", "chuk", "vych", "shyn", "yak", "ets", "ski", "ruk", "enko", "ov")
+]
+
+
 class Farm:
     """N feeds of ``entries`` items each; ``bump`` adds one new item to a share of them."""
 
@@ -47,7 +57,10 @@ class Farm:
 
     def _item(self, feed: int, n: int, when: datetime) -> tuple[str, str, str, datetime]:
         title = " ".join(self.rng.choice(WORDS) for _ in range(8)).capitalize()
-        summary = " ".join(self.rng.choice(WORDS) for _ in range(60))
+        words = [self.rng.choice(WORDS) for _ in range(60)]
+        if self.rng.random() < 0.3:
+            words[self.rng.randrange(60)] = self.rng.choice(NAMES)
+        summary = " ".join(words)
         return (f"f{feed}-i{n}", title, f"<p>{summary}.</p>", when)
 
     def _render(self, f: int) -> bytes:
@@ -117,7 +130,11 @@ def write_config(folder: Path, port: int, feeds: int, rules: int) -> Path:
         lines += ["[[feeds]]", f'url = "http://127.0.0.1:{port}/{f}.rss"']
     for r in range(rules):
         word = WORDS[r % len(WORDS)]
-        lines += ["[[rules]]", f'name = "rule{r}"', f'keywords = ["{word}", "\\"{word} talks\\""]']
+        if r < 10:
+            keywords = f'["{word}", "\\"{word} talks\\""]'
+        else:
+            keywords = f'["{NAMES[(r - 10) % len(NAMES)]}"]'
+        lines += ["[[rules]]", f'name = "rule{r}"', f"keywords = {keywords}"]
     path = folder / "config.toml"
     path.write_text("\n".join(lines) + "\n")
     return path

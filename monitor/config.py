@@ -24,6 +24,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
@@ -32,6 +33,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from monitor.errors import ConfigError
+from monitor.match import query as match_query
+from monitor.match import rules as match_rules
 
 ENV_VAR = "NEWSMONITOR_CONFIG"
 DEFAULT_PATH = Path("config.toml")
@@ -205,17 +208,41 @@ class FeedConfig(_Model):
 
 class RuleConfig(_Model):
     name: str = Field(min_length=1)
-    keywords: tuple[str, ...] = Field(min_length=1)
+    query: str | None = None
+    keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    exact: StrictBool = False
     channels: tuple[str, ...] = ()
+
+    @field_validator("query")
+    @classmethod
+    def _query_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                match_query.parse(value)
+            except match_query.QueryError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("keywords", "exclude")
     @classmethod
-    def _no_blank_terms(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+    def _valid_terms(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         for value in values:
             if not re.search(r"\w", value):
                 raise ValueError(f"the term {value!r} has no letters or digits")
+            try:
+                match_rules.keyword_term(value)
+            except match_query.QueryError as exc:
+                raise ValueError(exc.describe(f"the term {value!r}")) from None
         return values
+
+    @model_validator(mode="after")
+    def _query_or_keywords(self) -> RuleConfig:
+        if self.query is not None and self.keywords:
+            raise ValueError("give either query or keywords, not both")
+        if self.query is None and not self.keywords:
+            raise ValueError("a rule needs a query or at least one keyword")
+        return self
 
 
 class EmailChannel(_Model):

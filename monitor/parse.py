@@ -81,15 +81,16 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     if not result.entries and not result.get("version"):
         detail = f" ({_reason(bozo)})" if problem else ""
         raise ParseError(url, f"the body is not an RSS, Atom or RDF feed{detail}")
+    raw_title = result.feed.get("title")
+    feed_title = one_line(raw_title, None) if isinstance(raw_title, str) and raw_title else None
     entries = []
     for raw in result.entries:
         try:
-            entries.append(_entry(raw, url))
+            entries.append(_entry(raw, url, feed_title))
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             log.warning("%s: skipped an unreadable entry (%s)", url, exc)
-    feed_title = result.feed.get("title")
     return ParsedFeed(
-        title=one_line(feed_title, None) if isinstance(feed_title, str) and feed_title else None,
+        title=feed_title,
         entries=tuple(entries),
         problem=problem,
     )
@@ -133,7 +134,17 @@ def entry_identity(guid: str | None, link: str | None, title: str, published: st
     return f"sha256:{digest}"
 
 
-def _entry(raw: Any, feed_url: str) -> ParsedEntry:
+def _categories(raw: Any) -> tuple[str, ...]:
+    tags = raw.get("tags")
+    if not isinstance(tags, list):
+        return ()
+    terms = (t.get("term") or t.get("label") for t in tags if isinstance(t, dict))
+    return tuple(
+        dict.fromkeys(one_line(t, None) for t in terms if isinstance(t, str) and t.strip())
+    )
+
+
+def _entry(raw: Any, feed_url: str, feed_title: str | None = None) -> ParsedEntry:
     title = _text(raw.get("title_detail"), raw.get("title"))
     link = raw.get("link") if isinstance(raw.get("link"), str) else None
     link = urljoin(feed_url, one_line(link, None)) if link and link.strip() else None
@@ -155,4 +166,6 @@ def _entry(raw: Any, feed_url: str) -> ParsedEntry:
         published=_published(raw),
         summary=summary,
         content=content,
+        categories=_categories(raw),
+        feed_title=feed_title,
     )

@@ -29,6 +29,8 @@ class ParsedEntry:
     published: datetime | None
     summary: str
     content: str
+    categories: tuple[str, ...] = ()
+    feed_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +44,17 @@ class ParsedFeed:
 
 @dataclass(frozen=True, slots=True)
 class RuleMatch:
-    """One rule matching one entry: which of its terms were found, and where."""
+    """One rule matching one entry: which of its terms were found, and where.
+
+    ``snippet`` is plain text; ``marks`` are the ``[start, end)`` character ranges of the
+    matched text in it, so each destination marks them in its own format.
+    """
 
     rule: str
     terms: tuple[str, ...]
     field: str
     snippet: str
+    marks: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -216,3 +216,51 @@ def test_negative_backlog_is_refused(tmp_path: Path) -> None:
     status, output = check(path)
     assert status == 2
     assert output.strip() == f"error: {path}: defaults.backlog_alerts: must not be negative."
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            'keywords = ["x"]\nquery = "Kyiv"',
+            "rules[0]: give either query or keywords, not both.",
+        ),
+        (
+            "query = 'Kyiv AND'",
+            "rules[0].query: the query does not parse at character 9: expected a word, "
+            'a "phrase", a /pattern/, a field: or "(" after AND, found the end of the query.',
+        ),
+        (
+            "query = '(Kyiv OR Kharkiv'",
+            'rules[0].query: the query does not parse at character 17: expected ")" to close',
+        ),
+        ("query = 'titel:Kyiv'", "expected a field name (title, summary, author"),
+        ("query = '-football'", "rules[0].query: the query only excludes"),
+        ("query = '/(a/'", "expected a valid regular expression"),
+        ('keywords = ["ab*"]', "rules[0].keywords: the term 'ab*' does not parse at character"),
+        ('exclude = ["y"]', "rules[0]: a rule needs a query or at least one keyword."),
+        ('keywords = ["x"]\nexact = "yes"', "rules[0].exact: input should be a valid boolean"),
+    ],
+)
+def test_bad_queries_give_one_sentence_and_status_2(
+    tmp_path: Path, change: str, message: str
+) -> None:
+    path = write(tmp_path, GOOD.replace('keywords = ["x"]', change, 1))
+    status, output = check(path)
+    assert status == 2
+    lines = output.strip().splitlines()
+    assert len(lines) == 1
+    assert message in lines[0]
+
+
+def test_rules_with_queries_and_exact(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'keywords = ["x"]',
+        "query = 'title:(Kyiv OR Kharkiv) -football NEAR/3 club'\nexact = true",
+        1,
+    )
+    status, output = check(write(tmp_path, text))
+    assert status == 0, output
+    cfg = config.load(tmp_path / "config.toml")
+    assert cfg.rules[0].exact is True
+    assert cfg.rules[0].keywords == ()

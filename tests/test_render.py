@@ -321,3 +321,42 @@ def test_channels_for_gives_one_entry_per_channel_naming_each_rule_once() -> Non
 def test_channels_for_unrouted_rules() -> None:
     assert channels_for([rm("unknown")], {"dnipro": ["mail"]}) == {}
     assert channels_for([], {"dnipro": ["mail"]}) == {}
+
+
+def test_marks_become_mark_elements_in_html_and_a_field_in_json() -> None:
+    snippet = "…<b>talks</b> on a ceasefire & peace talks…"
+    start = snippet.index("ceasefire")
+    marked = RuleMatch(
+        rule="ceasefire",
+        terms=("ceasefire", "peace talks"),
+        field="summary",
+        snippet=snippet,
+        marks=((start, start + 9), (snippet.index("peace"), snippet.index("…", 2))),
+    )
+    alert = make_alert(matches=(marked,))
+    plain, rich = parts(round_trip(alert)[1])
+    assert "on a <mark>ceasefire</mark> &amp; <mark>peace talks</mark>…" in rich
+    assert "&lt;b&gt;talks&lt;/b&gt;" in rich
+    assert set(html_structure(rich).tags) >= {"mark"}
+    assert snippet in plain  # the text part shows the snippet as it is
+    (m,) = webhook_payload(alert)["matches"]
+    assert m["marks"] == [[start, start + 9], [snippet.index("peace"), snippet.index("…", 2)]]
+    assert m["snippet"] == snippet
+
+
+@pytest.mark.parametrize(
+    ("marks", "html"),
+    [
+        ((), "Kyiv and Lviv"),
+        (((0, 4), (2, 6)), "<mark>Kyiv a</mark>nd Lviv"),
+        (((9, 99),), "Kyiv and <mark>Lviv</mark>"),
+        (((5, 5), (-3, 0)), "Kyiv and Lviv"),
+    ],
+)
+def test_marks_that_overlap_or_overrun_are_made_safe(
+    marks: tuple[tuple[int, int], ...], html: str
+) -> None:
+    from monitor.deliver.render import marked_html
+
+    m = RuleMatch(rule="r", terms=("t",), field="title", snippet="Kyiv and Lviv", marks=marks)
+    assert str(marked_html(m)) == html

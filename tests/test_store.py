@@ -232,3 +232,56 @@ def test_an_entry_listed_twice_in_one_feed_is_stored_and_alerted_once(
     )
     assert "1 new entry," in invoke("poll", "--config", str(config))
     assert [r.json()["entry"]["title"] for r in receiver.received("/hook")] == ["ceasefire first"]
+
+
+def test_hits_keep_where_the_matched_text_is(tmp_path: Path, db_url: str, http: HTTPServer) -> None:
+    ukraine = http.feed("/ukraine.atom", "ukraine.atom")
+    config = write_config(
+        tmp_path,
+        db_url=db_url,
+        feeds=[{"url": ukraine, "name": "Ukraine Wire"}],
+        rules=[{"name": "dnipro", "query": "Dnipropetrovsk -football"}],
+    )
+    invoke("poll", "--config", str(config))
+    c = ["--config", str(config)]
+    (hit,) = json.loads(invoke("hits", *c, "--format", "json"))
+    start, end = hit["marks"][0]
+    assert hit["snippet"][start:end] == "Dnipropetrovsk"
+    assert hit["field"] == "title"
+    (row,) = csv.DictReader(io.StringIO(invoke("hits", *c, "--format", "csv")))
+    assert row["marks"] == f"{start}-{end}"
+    table = invoke("hits", *c)
+    assert "title: Shelling reported in [Dnipropetrovsk] region" in table
+
+
+def test_hits_stored_before_marks_existed_read_back_with_none(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from monitor.store import hits
+    from monitor.store.db import migrations_folder
+
+    with Database(f"sqlite:///{tmp_path / 'old.db'}") as db:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(migrations_folder()))
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0001")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO feeds (id, url, active, next_poll_at, consecutive_errors, created_at)"
+                " VALUES (1, 'http://127.0.0.1/f', 1, '2026-01-01', 0, '2026-01-01')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO entries (id, feed_id, identity, title, summary, content,"
+                " first_seen_at) VALUES (1, 1, 'e', 'Kyiv', '', '', '2026-01-01')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO hits (entry_id, rule, terms, field, snippet, found_at)"
+                " VALUES (1, 'r', '[\"Kyiv\"]', 'title', 'Kyiv', '2026-01-01')"
+            )
+        db.upgrade()
+        with db.transaction() as s:
+            (m,) = hits.for_entry(s, 1, ["r"])
+    assert m.marks == ()
+    assert m.snippet == "Kyiv"

@@ -22,6 +22,7 @@ FIELDS = (
     "rule",
     "terms",
     "snippet",
+    "marks",
     "title",
     "link",
     "published",
@@ -59,6 +60,7 @@ def as_record(hit: StoredHit) -> dict[str, Any]:
         "terms": list(hit.terms),
         "field": hit.field,
         "snippet": hit.snippet,
+        "marks": [list(m) for m in hit.marks],
         "title": hit.title,
         "link": hit.link,
         "published": hit.published.isoformat() if hit.published else None,
@@ -108,7 +110,8 @@ def hits(
         writer = csv.DictWriter(sys.stdout, fieldnames=[*FIELDS, "field"], extrasaction="ignore")
         writer.writeheader()
         for r in records:
-            writer.writerow({**r, "terms": "; ".join(r["terms"])})
+            marks = "; ".join(f"{a}-{b}" for a, b in r["marks"])
+            writer.writerow({**r, "terms": "; ".join(r["terms"]), "marks": marks})
     else:
         _table(found)
 
@@ -124,3 +127,26 @@ def _table(found: list[StoredHit]) -> None:
         click.echo(
             f"{'':18}terms: {one_line(', '.join(h.terms), 80)}   {one_line(h.link or '', 100)}"
         )
+        if h.snippet:
+            click.echo(f"{'':18}{h.field}: {marked(h.snippet, h.marks, sys.stdout.isatty())}")
+
+
+def marked(snippet: str, marks: tuple[tuple[int, int], ...], terminal: bool) -> str:
+    """The snippet on one line with the matched text shown: bold and underlined on a
+    terminal, else between [ and ]."""
+    out, at = [], 0
+    for start, end in sorted(marks):
+        start, end = max(start, at), min(end, len(snippet))
+        if start >= end:
+            continue
+        word = _clean(snippet[start:end])
+        out.append(_clean(snippet[at:start]))
+        out.append(click.style(word, bold=True, underline=True) if terminal else f"[{word}]")
+        at = end
+    out.append(_clean(snippet[at:]))
+    return "".join(out)
+
+
+def _clean(text: str) -> str:
+    # Control characters (escape sequences) out, one for one, so marks stay in place.
+    return "".join(" " if not c.isprintable() else c for c in text)

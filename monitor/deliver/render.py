@@ -9,8 +9,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
-from monitor.records import Alert
+from monitor.records import Alert, RuleMatch
 from monitor.text import one_line
 
 SUBJECT_TITLE_CHARS = 150
@@ -23,6 +24,34 @@ _templates = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+
+
+def mark_ranges(match: RuleMatch) -> list[tuple[int, int]]:
+    """The match's marks clipped to its snippet, in order, overlapping ones merged."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(match.marks):
+        start, end = max(start, 0), min(end, len(match.snippet))
+        if start >= end:
+            continue
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def marked_html(match: RuleMatch) -> Markup:
+    """The snippet as HTML: every piece escaped, the matched text inside ``<mark>``."""
+    html, at = Markup(""), 0
+    for start, end in mark_ranges(match):
+        html += (
+            escape(match.snippet[at:start]) + Markup("<mark>%s</mark>") % match.snippet[start:end]
+        )
+        at = end
+    return html + escape(match.snippet[at:])
+
+
+_templates.filters["marked"] = marked_html
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -49,7 +78,13 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
         },
         "feed": {"url": alert.feed_url, "name": alert.feed_name},
         "matches": [
-            {"rule": m.rule, "terms": list(m.terms), "snippet": m.snippet, "field": m.field}
+            {
+                "rule": m.rule,
+                "terms": list(m.terms),
+                "snippet": m.snippet,
+                "field": m.field,
+                "marks": [list(r) for r in mark_ranges(m)],
+            }
             for m in alert.matches
         ],
         "detected_at": _iso(alert.detected_at),

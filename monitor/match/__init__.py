@@ -1,17 +1,24 @@
-"""Matching entries against rules: a pure module behind the :class:`Matcher` protocol.
+"""Matching entries against rules: a pure package behind the :class:`Matcher` protocol.
 
-``compile_rules`` is the one entry point; the keyword matcher in :mod:`.keywords` is the
-current implementation and can be replaced without touching the pipeline.
+``compile_rules`` is the one entry point for the pipeline. Inside: :mod:`.query` parses
+the query language, :mod:`.normalise` and :mod:`.variants` turn words into keys (case,
+accents, look-alikes, scripts, inflection), :mod:`.rules` reads a configured rule as a
+query, :mod:`.compiler` indexes all rules together and :mod:`.evaluate` evaluates one
+rule and builds the hit; :mod:`.naive` is the rule-by-rule reference.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from monitor.config import RuleConfig
-from monitor.match.keywords import KeywordMatcher
+from monitor.match.compiler import CompiledMatcher
+from monitor.match.query import QueryError, parse
+from monitor.match.rules import keyword_term, rule_query
 from monitor.records import ParsedEntry, RuleMatch
+
+if TYPE_CHECKING:
+    from monitor.config import RuleConfig
 
 
 class Matcher(Protocol):
@@ -23,8 +30,8 @@ class Matcher(Protocol):
 
 
 def compile_rules(rules: Sequence[RuleConfig]) -> Matcher:
-    """Compile all rules once, at start, to match many entries."""
-    return KeywordMatcher(rules)
+    """Compile all rules together, once, to match many entries."""
+    return CompiledMatcher([(rule.name, rule_query(rule)) for rule in rules])
 
 
-__all__ = ["Matcher", "compile_rules"]
+__all__ = ["Matcher", "QueryError", "compile_rules", "keyword_term", "parse", "rule_query"]

@@ -22,6 +22,7 @@ class StoredHit:
     terms: tuple[str, ...]
     field: str
     snippet: str
+    marks: tuple[tuple[int, int], ...]
     title: str
     link: str | None
     published: datetime | None
@@ -39,6 +40,7 @@ def add(session: Session, entry_id: int, matches: Sequence[RuleMatch], now: date
             terms=list(m.terms),
             field=m.field,
             snippet=m.snippet,
+            marks=[list(mark) for mark in m.marks],
             found_at=now,
         )
         for m in matches
@@ -53,11 +55,21 @@ def for_entry(session: Session, entry_id: int, rules: Sequence[str]) -> list[Rul
             select(Hit).where(Hit.entry_id == entry_id, Hit.rule.in_(list(rules)))
         )
     }
-    return [
-        RuleMatch(rule=r, terms=tuple(rows[r].terms), field=rows[r].field, snippet=rows[r].snippet)
-        for r in rules
-        if r in rows
-    ]
+    return [_rule_match(rows[r]) for r in rules if r in rows]
+
+
+def _marks(hit: Hit) -> tuple[tuple[int, int], ...]:
+    return tuple((int(a), int(b)) for a, b in hit.marks or ())
+
+
+def _rule_match(hit: Hit) -> RuleMatch:
+    return RuleMatch(
+        rule=hit.rule,
+        terms=tuple(hit.terms),
+        field=hit.field,
+        snippet=hit.snippet,
+        marks=_marks(hit),
+    )
 
 
 def search(
@@ -90,6 +102,7 @@ def search(
             terms=tuple(h.terms),
             field=h.field,
             snippet=h.snippet,
+            marks=_marks(h),
             title=e.title,
             link=e.link,
             published=e.published,

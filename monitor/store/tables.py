@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -108,6 +109,8 @@ class Hit(Base):
     terms: Mapped[list[str]] = mapped_column(JSON)
     field: Mapped[str] = mapped_column(String(20))
     snippet: Mapped[str] = mapped_column(Text)
+    # [start, end) character ranges of the matched text in the snippet.
+    marks: Mapped[list[list[int]]] = mapped_column(JSON, server_default=text("'[]'"))
     found_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
