@@ -40,7 +40,8 @@ _DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
 _DURATION_FULL = re.compile(r"(?:\d+\s*[smhd]\s*)+")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # ${NAME} is replaced by the variable; $${ stands for a literal ${.
-_ENV_REF = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# ${credential:NAME} is the file NAME in $CREDENTIALS_DIRECTORY (systemd LoadCredential=).
+_ENV_REF = re.compile(r"\$\$\{|\$\{(credential:)?([A-Za-z_][A-Za-z0-9_.-]*)\}")
 
 
 def parse_duration(value: object) -> timedelta:
@@ -356,13 +357,14 @@ def _expand_env(value: Any, loc: tuple[str | int, ...], source: Path) -> Any:
     if isinstance(value, str):
 
         def sub(m: re.Match[str]) -> str:
-            name = m.group(1)
+            credential, name = m.group(1), m.group(2)
+            where = f"{source}: {_key_path(loc)}"
             if name is None:
                 return "${"
-            if name not in os.environ:
-                raise ConfigError(
-                    f"{source}: {_key_path(loc)}: environment variable {name} is not set."
-                )
+            if credential:
+                return _credential(name, where)
+            if name not in os.environ or "." in name or "-" in name:
+                raise ConfigError(f"{where}: environment variable {name} is not set.")
             return os.environ[name]
 
         return _ENV_REF.sub(sub, value)
@@ -371,6 +373,19 @@ def _expand_env(value: Any, loc: tuple[str | int, ...], source: Path) -> Any:
     if isinstance(value, list):
         return [_expand_env(v, (*loc, i), source) for i, v in enumerate(value)]
     return value
+
+
+def _credential(name: str, where: str) -> str:
+    folder = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not folder:
+        raise ConfigError(
+            f"{where}: credential {name} is asked for, but CREDENTIALS_DIRECTORY is not set"
+            " (use LoadCredential= in the systemd unit)."
+        )
+    try:
+        return (Path(folder) / name).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read credential {name} ({exc.strerror}).") from None
 
 
 def _key_path(loc: tuple[str | int, ...]) -> str:

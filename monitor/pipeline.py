@@ -80,8 +80,10 @@ async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
     started = time.monotonic()
     fetch_seconds = None
     try:
-        result = await poller.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
-        fetch_seconds = time.monotonic() - started
+        try:
+            result = await poller.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
+        finally:
+            fetch_seconds = time.monotonic() - started  # failed fetches count too
         outcome = await asyncio.to_thread(_process, poller, feed, settings, result)
         return dataclasses.replace(outcome, fetch_seconds=fetch_seconds)
     except Exception as exc:  # one feed's top level: record it, back off, keep polling

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +53,24 @@ def write_config(
     path = folder / "config.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def start_daemon(
+    config: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> subprocess.Popen[str]:
+    """``newsmonitor run`` as a real child process; output (stdout and stderr) on a pipe."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", *args, "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def stop_daemon(proc: subprocess.Popen[str], sig: signal.Signals = signal.SIGTERM) -> str:
+    """Signal the daemon, wait for it to exit 0, and return all it printed."""
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    return out

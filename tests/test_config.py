@@ -216,3 +216,19 @@ def test_negative_backlog_is_refused(tmp_path: Path) -> None:
     status, output = check(path)
     assert status == 2
     assert output.strip() == f"error: {path}: defaults.backlog_alerts: must not be negative."
+
+
+def test_secrets_from_systemd_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "webhook-token").write_text("tok3n\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    line = 'url = "http://127.0.0.1:9/hook"'
+    text = GOOD.replace(line, f'{line}\nheaders = {{ X-Token = "${{credential:webhook-token}}" }}')
+    hook = config.load(write(tmp_path, text)).channels["hook"]
+    assert isinstance(hook, config.WebhookChannel)
+    assert hook.headers == {"X-Token": "tok3n"}
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY")
+    status, output = check(write(tmp_path, text))
+    assert status == 2
+    assert "credential webhook-token is asked for, but CREDENTIALS_DIRECTORY is not set" in output
