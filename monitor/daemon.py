@@ -453,7 +453,11 @@ class Daemon:
         for task in pending:
             task.cancel()
         if pending:
-            log.warning("stopped %d tasks still running after %g s", len(pending), SHUTDOWN_GRACE)
+            log.warning(
+                "cancelled %s still running after %g s",
+                plural(len(pending), "task"),
+                SHUTDOWN_GRACE,
+            )
             await asyncio.wait(pending)
 
 

@@ -366,3 +366,27 @@ def test_status_and_feeds_commands(tmp_path: Path, http: HTTPServer) -> None:
     assert listing[0]["url"] == bad  # failing feeds first
     table = run("feeds")
     assert "failing  " in table and "ok       World" in table
+
+
+def test_sigterm_during_a_slow_poll_exits_within_10_seconds(
+    tmp_path: Path, http: HTTPServer
+) -> None:
+    http.route("/slow.rss", Reply(body=b"<rss/>", delay=25))
+    fast = http.feed("/fast.rss", "world.rss")
+    config = write_config(
+        tmp_path,
+        db_url=f"sqlite:///{tmp_path / 'nm.db'}",
+        feeds=[{"url": http.url("/slow.rss")}, {"url": fast}],
+        rules=[{"name": "c", "keywords": ["ceasefire"]}],
+    )
+    proc = start_daemon(config)
+    wait_for(lambda: len(http.received("/slow.rss", "GET")) == 1, what="the slow fetch under way")
+    wait_for(lambda: len(http.received("/fast.rss", "GET")) == 1, what="the other feed polled")
+    started = time.monotonic()
+    out = stop_daemon(proc)
+    assert time.monotonic() - started < 10
+    assert "cancelled 1 task still running after 8 s" in out
+    assert "Traceback" not in out
+    # The fast feed's result was committed despite the slow one.
+    result = CliRunner().invoke(cli, ["hits", "--config", str(config), "--format", "json"])
+    assert [h["title"] for h in json.loads(result.output)] == ["Ceasefire talks resume in Geneva"]
