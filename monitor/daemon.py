@@ -33,7 +33,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from monitor import __version__, config, fetch
+from monitor import __version__, config, fetch, policy
 from monitor.api.app import make_app
 from monitor.api.server import HttpServer
 from monitor.cycle import CycleReport
@@ -109,6 +109,7 @@ class Daemon:
         self.config = cfg
         net = cfg.network
         self.channels = build_channels(cfg.channels, self._send_client)
+        self.plans = {name: policy.delivery_plan(c) for name, c in cfg.channels.items()}
         self.poller = Poller(
             db=self.db,
             fetcher=fetch.Fetcher(
@@ -117,6 +118,8 @@ class Daemon:
             ),
             matcher=compile_rules(cfg.rules),
             rule_channels={r.name: r.channels for r in cfg.rules},
+            urgent_rules=frozenset(r.name for r in cfg.rules if r.urgent),
+            plans=self.plans,
             settings={
                 f.url: FeedSettings(cfg.feed_interval(f), cfg.feed_backlog(f)) for f in cfg.feeds
             },
@@ -184,7 +187,7 @@ class Daemon:
     async def drain(self, *, ignore_delay: bool = False) -> DrainReport:
         """Send due alerts (every pending one with ``ignore_delay``)."""
         report = await drain(
-            self.db, self.channels, self.clock, self.rng, ignore_delay=ignore_delay
+            self.db, self.channels, self.plans, self.clock, self.rng, ignore_delay=ignore_delay
         )
         for channel, ok in report.outcomes:
             (self.metrics.alerts_sent if ok else self.metrics.alerts_failed).labels(channel).inc()

@@ -80,6 +80,7 @@ class Alert:
     matches: tuple[RuleMatch, ...]
     detected_at: datetime
     attempts: int
+    hold_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,7 @@ def write(tmp_path: Path, text: str) -> Path:
         ),
         (
             ('type = "webhook"', 'type = "pigeon"'),
-            "channels.hook: type must be one of 'email', 'webhook'.",
+            "channels.hook: type must be one of 'email', 'webhook', 'slack', 'discord', 'teams',",
         ),
         (
             ('keywords = ["x"]', 'keywords = ["x", "--"]'),

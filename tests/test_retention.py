@@ -36,8 +36,8 @@ def test_prune_keeps_what_the_feed_still_lists_and_what_has_hits(db: Database) -
         rows = entries.add(s, feed.id, [entry("a"), entry("b"), entry("c")], T0)
         hits.add(s, rows[1].id, [RuleMatch("r", ("b",), "title", "b")], T0)
         outbox.add(s, rows[1].id, "hook", ["r"], "id-b", T0)
-        (alert,) = outbox.claim(s, T0, timedelta(minutes=5))
-        outbox.mark_sent(s, alert.outbox_id, T0)
+        (alert,) = outbox.claim(s, T0, timedelta(minutes=5), held=False)
+        outbox.mark_sent(s, [alert.outbox_id], T0, alert.alert_id)
         feeds.mark_success(s, feed.id, T0, T0, None, None, changed=True)
     with db.transaction() as s:
         # Day 200: the feed now lists only c (and d, new).

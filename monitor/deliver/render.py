@@ -5,14 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import uuid
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
 from monitor.deliver import markup
-from monitor.deliver.routing import ALERT_NAMESPACE
 from monitor.records import Alert, Outbound
 from monitor.text import one_line
 
@@ -22,11 +20,6 @@ safe_link = markup.safe_link
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def digest_id(alert_ids: list[str]) -> str:
-    """A digest's id: a UUIDv5 of its alerts' ids, the same however often it is retried."""
-    return str(uuid.uuid5(ALERT_NAMESPACE, "digest\n" + "\n".join(sorted(alert_ids))))
 
 
 def alert_payload(alert: Alert) -> dict[str, Any]:
