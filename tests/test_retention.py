@@ -95,3 +95,14 @@ def test_a_feed_that_only_answers_304_keeps_its_entries(db: Database) -> None:
         assert (
             retention.prune(s, T0 + 301 * DAY, timedelta(days=30), timedelta(days=30)).entries == 0
         )
+
+
+def test_a_feed_without_a_recorded_body_keeps_everything(db: Database) -> None:
+    with db.transaction() as s:
+        feeds.sync(s, [("http://127.0.0.1/f", None)], T0)
+        (feed,) = feeds.active(s)
+        entries.add(s, feed.id, [entry("a")], T0)  # last_changed_at never set
+    with db.transaction() as s:
+        assert (
+            retention.prune(s, T0 + 400 * DAY, timedelta(days=30), timedelta(days=30)).entries == 0
+        )
