@@ -38,7 +38,7 @@ from monitor.api.app import make_app
 from monitor.api.server import HttpServer
 from monitor.cycle import CycleReport
 from monitor.deliver import build_channels
-from monitor.deliver.worker import DrainReport, drain
+from monitor.deliver.worker import DrainReport, drain, release_orphans
 from monitor.errors import MonitorError
 from monitor.match import compile_rules
 from monitor.metrics import Metrics
@@ -130,6 +130,9 @@ class Daemon:
 
     async def __aenter__(self) -> Daemon:
         await asyncio.to_thread(self._sync_feeds)
+        freed = await asyncio.to_thread(release_orphans, self.db, self.clock())
+        if freed:
+            log.info("%s claimed by a stopped process will be sent again", plural(freed, "alert"))
         return self
 
     async def __aexit__(

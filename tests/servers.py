@@ -38,6 +38,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    received_at: float = field(default_factory=time.time)  # wall clock, as the database's
 
     def json(self) -> Any:
         return json.loads(self.body)

@@ -248,7 +248,7 @@ def test_a_taken_port_is_one_clear_line(tmp_path: Path) -> None:
             tmp_path, db_url=f"sqlite:///{tmp_path / 'nm.db'}", feeds=[], rules=[]
         )
         config.write_text(config.read_text() + f'[http]\nlisten = "127.0.0.1:{port}"\n')
-        proc = start_daemon(config)
+        proc = start_daemon(config, {"NOTIFY_SOCKET": ""})  # it never gets ready
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 1
     assert f"error: cannot listen on 127.0.0.1:{port} (Address already in use)" in out

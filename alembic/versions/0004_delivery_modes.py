@@ -20,6 +20,7 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("hold_reason", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("message_id", sa.String(length=36), nullable=True))
+        batch_op.add_column(sa.Column("claimed_by", sa.String(length=300), nullable=True))
         batch_op.create_index("ix_outbox_channel_sent_at", ["channel", "sent_at"], unique=False)
     # Alerts already sent were delivered on their own, under their own id.
     op.execute("UPDATE outbox SET message_id = alert_id WHERE status = 'sent'")
@@ -28,5 +29,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_channel_sent_at")
+        batch_op.drop_column("claimed_by")
         batch_op.drop_column("message_id")
         batch_op.drop_column("hold_reason")

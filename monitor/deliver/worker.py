@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -93,6 +95,30 @@ async def drain(
     return report
 
 
+def claimer() -> str:
+    """Who holds a claim: this host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host (signal 0 probes, kills nothing)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
+
+
+def release_orphans(db: Database, now: datetime) -> int:
+    """At start: free the claims of this host's processes that died mid-send."""
+    with db.transaction() as s:
+        return outbox.release_orphans(s, now, socket.gethostname(), pid_alive)
+
+
 def _take(
     s: Session,
     plans: Mapping[str, DeliveryPlan],
@@ -102,10 +128,18 @@ def _take(
 ) -> list[Outbound]:
     """Claim due alerts and compose them into messages, channel by channel; alerts over a
     channel's rate limit are held for its next window."""
+    me = claimer()
     singles = outbox.claim(
-        s, now, LEASE, held=False, limit=PARALLEL_SENDS, ignore_delay=ignore_delay, skip=tried
+        s,
+        now,
+        LEASE,
+        held=False,
+        claimer=me,
+        limit=PARALLEL_SENDS,
+        ignore_delay=ignore_delay,
+        skip=tried,
     )
-    held = outbox.claim(s, now, LEASE, held=True, limit=HELD_MAX, skip=tried)
+    held = outbox.claim(s, now, LEASE, held=True, claimer=me, limit=HELD_MAX, skip=tried)
     messages: list[Outbound] = []
     for channel in dict.fromkeys(a.channel for a in (*held, *singles)):
         plan = plans.get(channel, NO_PLAN)

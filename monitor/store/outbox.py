@@ -3,7 +3,7 @@ the delivery worker."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,6 +49,7 @@ def claim(
     lease: timedelta,
     *,
     held: bool,
+    claimer: str = "",
     limit: int = 100,
     ignore_delay: bool = False,
     skip: Collection[int] = (),
@@ -78,7 +79,11 @@ def claim(
     ids = list(session.scalars(query))
     if not ids:
         return []
-    session.execute(update(Outbox).where(Outbox.id.in_(ids)).values(claimed_until=now + lease))
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(ids))
+        .values(claimed_until=now + lease, claimed_by=claimer or None)
+    )
     rows = session.execute(
         select(Outbox, Entry, Feed)
         .join(Entry, Outbox.entry_id == Entry.id)
@@ -174,6 +179,27 @@ def release(session: Session, outbox_ids: Collection[int]) -> None:
     session.execute(
         update(Outbox).where(Outbox.id.in_(list(outbox_ids))).values(claimed_until=None)
     )
+
+
+def release_orphans(
+    session: Session, now: datetime, host: str, alive: Callable[[int], bool]
+) -> int:
+    """Free the claims held by processes of ``host`` that are no longer ``alive`` (they
+    died mid-send): their alerts go out again now, not when the lease ends."""
+    holders = session.scalars(
+        select(Outbox.claimed_by)
+        .where(Outbox.claimed_until > now, Outbox.claimed_by.like(f"{host}:%"))
+        .distinct()
+    )
+    dead = [h for h in holders if h and not alive(int(h.rpartition(":")[2] or 0))]
+    if not dead:
+        return 0
+    result = session.execute(
+        update(Outbox)
+        .where(Outbox.claimed_by.in_(dead), Outbox.status == PENDING)
+        .values(claimed_until=None, claimed_by=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def retry_failed(session: Session, now: datetime, alert_id: str | None = None) -> int:

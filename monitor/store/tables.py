@@ -128,6 +128,9 @@ class Outbox(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # host:pid of the process holding the claim, so a restart can free the claims of
+    # a process on this host that died, instead of waiting for the lease to end.
+    claimed_by: Mapped[str | None] = mapped_column(String(300))
     # Why the alert waits to go out folded into one message with others: "digest",
     # "quiet hours" or "rate limit"; empty for an alert sent on its own.
     hold_reason: Mapped[str | None] = mapped_column(String(20))
