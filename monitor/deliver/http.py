@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import email.utils
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -31,6 +32,14 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     return min(max((when - now).total_seconds(), 0.0), MAX_RETRY_AFTER)
 
 
+class Hint(NamedTuple):
+    """What a service's error body adds: its own words, and the wait some services put
+    there instead of (or besides) a ``Retry-After`` header."""
+
+    detail: str | None = None
+    retry_after: float | None = None
+
+
 def permanent(status: int) -> bool:
     """4xx other than 408 (timeout) and 429 (too many requests) will not get better."""
     return 400 <= status < 500 and status not in (408, 429)
@@ -47,8 +56,12 @@ async def request(
     json: Any = None,
     content: bytes | None = None,
     headers: dict[str, str] | None = None,
+    explain: Callable[[httpx.Response], Hint] | None = None,
 ) -> httpx.Response:
     """Send the request; a 2xx answer is returned, anything else raised.
+
+    ``explain`` reads a failed answer's body (the service's message, a retry delay in the
+    body); a ``Retry-After`` header wins over a delay from the body.
 
     Raises:
         DeliveryError: no connection, a timeout, or a non-2xx answer (permanent for 4xx
@@ -70,9 +83,11 @@ async def request(
     if response.is_success:
         return response
     code = response.status_code
-    raise DeliveryError(
-        channel,
-        f"{what} answered HTTP {code} {one_line(response.reason_phrase, 60)}".rstrip(),
-        permanent=permanent(code),
-        retry_after=retry_after_seconds(response.headers.get("retry-after"), datetime.now(UTC)),
-    )
+    hint = explain(response) if explain is not None else Hint()
+    retry_after = retry_after_seconds(response.headers.get("retry-after"), datetime.now(UTC))
+    if retry_after is None and hint.retry_after is not None:
+        retry_after = min(max(hint.retry_after, 0.0), MAX_RETRY_AFTER)
+    reason = f"{what} answered HTTP {code} {one_line(response.reason_phrase, 60)}".rstrip()
+    if hint.detail:
+        reason += f": {one_line(hint.detail, 200)}"
+    raise DeliveryError(channel, reason, permanent=permanent(code), retry_after=retry_after)
