@@ -158,7 +158,9 @@ def test_rate_limit_folds_the_excess_and_drops_nothing(db: Database, receiver: H
     queue(db, cfg, 5, clock.now)
     report = run_drain(db, cfg, clock)
     assert (report.sent, report.messages) == (5, 2)
-    first, summary = (r.json() for r in receiver.received("/hook"))
+    # (Sent side by side: they may arrive in either order.)
+    bodies = {r.json()["type"]: r.json() for r in receiver.received("/hook")}
+    first, summary = bodies["hit"], bodies["digest"]
     assert first["type"] == "hit"
     assert summary["type"] == "digest"
     assert summary["reason"] == "rate limit"
