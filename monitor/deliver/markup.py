@@ -24,7 +24,7 @@ from markupsafe import Markup
 from monitor.records import Alert, Outbound
 from monitor.text import one_line
 
-Kind = Literal["html", "slack", "markdown", "plain"]
+Kind = Literal["html", "slack", "markdown", "teams", "plain"]
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
 # @here, @channel, @all, @everyone, @someone: a zero-width space after the @ keeps the
@@ -53,6 +53,16 @@ def escape_markdown(text: str) -> str:
     return _MENTION.sub("@\u200b", _MARKDOWN_SPECIAL.sub(r"\\\1", text))
 
 
+# Adaptive Cards render a markdown subset with no documented backslash escapes: a
+# zero-width space after each markdown character breaks the syntax invisibly.
+_TEAMS_SPECIAL = re.compile(r"([*_\[\]()#>`~|])")
+
+
+def escape_teams(text: str) -> str:
+    """Microsoft Teams (Adaptive Card text): defuse markdown and @mentions invisibly."""
+    return _MENTION.sub("@\u200b", _TEAMS_SPECIAL.sub("\\1\u200b", text))
+
+
 def escape_plain(text: str) -> str:
     return text
 
@@ -61,6 +71,7 @@ ESCAPE: dict[Kind, Callable[[str], str]] = {
     "html": escape_html,
     "slack": escape_slack,
     "markdown": escape_markdown,
+    "teams": escape_teams,
     "plain": escape_plain,
 }
 
@@ -68,7 +79,7 @@ ESCAPE: dict[Kind, Callable[[str], str]] = {
 def _url_for(kind: Kind, url: str) -> str:
     if kind == "slack":  # <url|text>: a | or > in the URL would end it early
         return url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
-    if kind == "markdown":  # [text](url): spaces and parentheses end it early
+    if kind in ("markdown", "teams"):  # [text](url): spaces and parentheses end it early
         return quote(url, safe=":/?#[]@!$&'*+,;=%")
     return url
 
@@ -83,8 +94,8 @@ def link(kind: Kind, url: str | None, text: str) -> Markup:
         return Markup(f'<a href="{escape_html(target)}">{escape_html(text)}</a>')
     if kind == "slack":
         return Markup(f"<{_url_for(kind, target)}|{escape_slack(text)}>")
-    if kind == "markdown":
-        return Markup(f"[{escape_markdown(text)}]({_url_for(kind, target)})")
+    if kind in ("markdown", "teams"):
+        return Markup(f"[{escape(text)}]({_url_for(kind, target)})")
     return Markup(f"{text} ({target})")
 
 

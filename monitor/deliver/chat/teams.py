@@ -26,7 +26,7 @@ TEXT_CHARS = 16000
 def card(message: Outbound, template: str | None = None) -> dict[str, Any]:
     """The Adaptive Card (schema 1.4): a heading, one TextBlock per line, and an "Open"
     action for a single alert's http(s) link."""
-    heading, _, text = prepare.render("markdown", "teams.j2", message, template).partition("\n")
+    heading, _, text = prepare.render("teams", "teams.j2", message, template).partition("\n")
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": heading, "wrap": True, "size": "Medium", "weight": "Bolder"}
     ]
