@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CONFIG ?= config.toml
 CHECKED := monitor tests alembic bench
 
-.PHONY: run test demo install dev lint typecheck pytest clean
+.PHONY: run test demo install dev lint typecheck pytest soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ typecheck: dev
 
 pytest: dev
 	$(BIN)/pytest
+
+## soak: the crash-safety test with many kills (SIGKILL mid-delivery, restart, repeat)
+soak: dev
+	NEWSMONITOR_CRASH_KILLS=$${NEWSMONITOR_CRASH_KILLS:-60} $(BIN)/pytest -q tests/test_crash.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -7,16 +7,19 @@ sentence naming the file, the key path and what is wrong (:class:`ConfigError`).
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import jinja2
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -43,7 +46,8 @@ _DURATION_PART = re.compile(r"(\d+)\s*([smhd])")
 _DURATION_FULL = re.compile(r"(?:\d+\s*[smhd]\s*)+")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # ${NAME} is replaced by the variable; $${ stands for a literal ${.
-_ENV_REF = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# ${credential:NAME} is the file NAME in $CREDENTIALS_DIRECTORY (systemd LoadCredential=).
+_ENV_REF = re.compile(r"\$\$\{|\$\{(credential:)?([A-Za-z_][A-Za-z0-9_.-]*)\}")
 
 
 def parse_duration(value: object) -> timedelta:
@@ -208,6 +212,7 @@ class FeedConfig(_Model):
 
 class RuleConfig(_Model):
     name: str = Field(min_length=1)
+    urgent: bool = False
     query: str | None = None
     keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -245,7 +250,85 @@ class RuleConfig(_Model):
         return self
 
 
-class EmailChannel(_Model):
+_CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_RATE = re.compile(r"\s*(\d+)\s*/\s*(\S+)\s*")
+
+
+def parse_clock(value: str) -> time:
+    """``"07:30"`` as a time of day.
+
+    Raises:
+        ValueError: not HH:MM.
+    """
+    m = _CLOCK.fullmatch(value.strip())
+    if not m:
+        raise ValueError(f"{value!r} is not a time of day like 07:30")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a time zone name like Europe/Kyiv") from None
+    return value
+
+
+def _quiet_hours(value: str) -> str:
+    start, sep, end = value.partition("-")
+    if not sep:
+        raise ValueError(f"{value!r} is not a range of hours like 22:00-07:00")
+    if parse_clock(start) == parse_clock(end):
+        raise ValueError("quiet hours must not start and end at the same time")
+    return value
+
+
+def _rate_limit(value: str) -> str:
+    m = _RATE.fullmatch(value)
+    if not m or int(m.group(1)) < 1:
+        raise ValueError(f"{value!r} is not a rate like 10/1h (messages per period)")
+    _positive(parse_duration(m.group(2)))
+    return value
+
+
+class _ChannelBase(_Model):
+    """What every channel accepts besides its own keys."""
+
+    timeout: SendTimeout = timedelta(seconds=30)
+    template: str | None = None
+    mode: Literal["immediate", "digest"] = "immediate"
+    digest_every: PositiveDuration | None = None
+    digest_at: str | None = None
+    timezone: Annotated[str, AfterValidator(_time_zone)] = "UTC"
+    quiet_hours: Annotated[str, AfterValidator(_quiet_hours)] | None = None
+    rate_limit: Annotated[str, AfterValidator(_rate_limit)] | None = None
+    give_up_after: PositiveDuration = timedelta(days=1)
+
+    @field_validator("digest_at")
+    @classmethod
+    def _clock(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_clock(value)
+        return value
+
+    @model_validator(mode="after")
+    def _digest_schedule(self) -> _ChannelBase:
+        if self.mode == "digest" and (self.digest_every is None) == (self.digest_at is None):
+            raise ValueError("mode digest needs either digest_every or digest_at")
+        if self.mode == "immediate" and (self.digest_every or self.digest_at):
+            raise ValueError('digest_every and digest_at need mode = "digest"')
+        return self
+
+    def rate(self) -> tuple[int, timedelta] | None:
+        """``rate_limit`` as (messages, period)."""
+        if self.rate_limit is None:
+            return None
+        m = _RATE.fullmatch(self.rate_limit)
+        assert m is not None
+        return int(m.group(1)), parse_duration(m.group(2))
+
+
+class EmailChannel(_ChannelBase):
     type: Literal["email"]
     host: str = Field(min_length=1)
     port: int | None = Field(default=None, ge=1, le=65535)
@@ -254,7 +337,7 @@ class EmailChannel(_Model):
     password: SecretStr | None = None
     from_: str = Field(alias="from", min_length=3)
     to: Annotated[tuple[str, ...], BeforeValidator(_as_list)] = Field(min_length=1)
-    timeout: SendTimeout = timedelta(seconds=30)
+    ca_file: str | None = None
 
     @property
     def effective_port(self) -> int:
@@ -272,14 +355,87 @@ class EmailChannel(_Model):
         return value
 
 
-class WebhookChannel(_Model):
+class WebhookChannel(_ChannelBase):
     type: Literal["webhook"]
     url: HttpURL
     headers: dict[str, str] = {}
-    timeout: SendTimeout = timedelta(seconds=30)
+    secret: SecretStr | None = None
+
+    @field_validator("secret")
+    @classmethod
+    def _whsec(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raw = value.get_secret_value()
+            try:
+                ok = raw.startswith("whsec_") and bool(base64.b64decode(raw[6:], validate=True))
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError("the secret must be whsec_ followed by base64 (Standard Webhooks)")
+        return value
 
 
-ChannelConfig = Annotated[EmailChannel | WebhookChannel, Field(discriminator="type")]
+class ChatWebhookChannel(_ChannelBase):
+    """Slack, Discord, Microsoft Teams and Mattermost: an incoming-webhook URL."""
+
+    type: Literal["slack", "discord", "teams", "mattermost"]
+    url: HttpURL
+
+
+class TelegramChannel(_ChannelBase):
+    type: Literal["telegram"]
+    token: SecretStr
+    chat_id: str | int
+    api_url: HttpURL = "https://api.telegram.org"
+
+
+class MatrixChannel(_ChannelBase):
+    type: Literal["matrix"]
+    homeserver: HttpURL
+    access_token: SecretStr
+    room_id: str = Field(pattern=r"^!.+:.+$")
+
+
+class NtfyChannel(_ChannelBase):
+    type: Literal["ntfy"]
+    url: HttpURL
+    token: SecretStr | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _topic(cls, value: str) -> str:
+        if not urlsplit(value).path.strip("/"):
+            raise ValueError(f"{value!r} names no topic (https://ntfy.sh/your-topic)")
+        return value
+
+
+class AppriseChannel(_ChannelBase):
+    type: Literal["apprise"]
+    url: SecretStr  # Apprise URLs carry their service's credentials
+
+
+CHANNEL_TYPES = (
+    "email",
+    "webhook",
+    "slack",
+    "discord",
+    "teams",
+    "mattermost",
+    "telegram",
+    "matrix",
+    "ntfy",
+    "apprise",
+)
+ChannelConfig = Annotated[
+    EmailChannel
+    | WebhookChannel
+    | ChatWebhookChannel
+    | TelegramChannel
+    | MatrixChannel
+    | NtfyChannel
+    | AppriseChannel,
+    Field(discriminator="type"),
+]
 
 
 class Config(_Model):
@@ -376,20 +532,22 @@ def validate(data: Mapping[str, Any], *, source: Path) -> Config:
         config = Config.model_validate(expanded)
     except ValidationError as exc:
         raise ConfigError("\n".join(_sentences(exc, source))) from None
-    return _resolve_database(config, source.resolve().parent)
+    folder = source.resolve().parent
+    return _resolve_templates(_resolve_database(config, folder), folder, source)
 
 
 def _expand_env(value: Any, loc: tuple[str | int, ...], source: Path) -> Any:
     if isinstance(value, str):
 
         def sub(m: re.Match[str]) -> str:
-            name = m.group(1)
+            credential, name = m.group(1), m.group(2)
+            where = f"{source}: {_key_path(loc)}"
             if name is None:
                 return "${"
-            if name not in os.environ:
-                raise ConfigError(
-                    f"{source}: {_key_path(loc)}: environment variable {name} is not set."
-                )
+            if credential:
+                return _credential(name, where)
+            if name not in os.environ or "." in name or "-" in name:
+                raise ConfigError(f"{where}: environment variable {name} is not set.")
             return os.environ[name]
 
         return _ENV_REF.sub(sub, value)
@@ -398,6 +556,19 @@ def _expand_env(value: Any, loc: tuple[str | int, ...], source: Path) -> Any:
     if isinstance(value, list):
         return [_expand_env(v, (*loc, i), source) for i, v in enumerate(value)]
     return value
+
+
+def _credential(name: str, where: str) -> str:
+    folder = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not folder:
+        raise ConfigError(
+            f"{where}: credential {name} is asked for, but CREDENTIALS_DIRECTORY is not set"
+            " (use LoadCredential= in the systemd unit)."
+        )
+    try:
+        return (Path(folder) / name).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read credential {name} ({exc.strerror}).") from None
 
 
 def _key_path(loc: tuple[str | int, ...]) -> str:
@@ -415,9 +586,7 @@ def _sentences(exc: ValidationError, source: Path) -> list[str]:
     for err in exc.errors():
         # Drop pydantic's internal union tags ("email", "function-before[...]").
         loc = tuple(
-            p
-            for p in err["loc"]
-            if not (isinstance(p, str) and ("[" in p or p in ("email", "webhook")))
+            p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in CHANNEL_TYPES))
         )
         original = err.get("ctx", {}).get("error")
         if isinstance(original, _KeyProblem):
@@ -427,14 +596,34 @@ def _sentences(exc: ValidationError, source: Path) -> list[str]:
         elif err["type"] == "missing":
             what = "this key is required"
         elif err["type"] == "union_tag_invalid":
-            what = "type must be one of 'email', 'webhook'"
+            what = f"type must be one of {', '.join(repr(t) for t in CHANNEL_TYPES)}"
         elif err["type"] == "union_tag_not_found":
-            what = "type is required ('email' or 'webhook')"
+            what = f"type is required (one of {', '.join(repr(t) for t in CHANNEL_TYPES)})"
         else:
             msg = str(err["msg"]).removeprefix("Value error, ")
             what = msg[:1].lower() + msg[1:]
         lines.append(f"{source}: {_key_path(loc)}: {what}.")
     return lines
+
+
+def _resolve_templates(config: Config, folder: Path, source: Path) -> Config:
+    """Channel template paths made absolute (relative ones are relative to the config's
+    folder) and checked: the file must be readable Jinja2."""
+    channels: dict[str, ChannelConfig] = {}
+    for name, channel in config.channels.items():
+        if channel.template is None:
+            channels[name] = channel
+            continue
+        path = folder / channel.template
+        where = f"{source}: channels.{name}.template"
+        try:
+            jinja2.Environment(autoescape=False).parse(path.read_text(encoding="utf-8"))  # noqa: S701
+        except OSError as exc:
+            raise ConfigError(f"{where}: cannot read {path} ({exc.strerror}).") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise ConfigError(f"{where}: {path} line {exc.lineno}: {exc.message}.") from None
+        channels[name] = channel.model_copy(update={"template": str(path)})
+    return config.model_copy(update={"channels": channels})
 
 
 def _resolve_database(config: Config, folder: Path) -> Config:

@@ -33,12 +33,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from monitor import __version__, config, fetch
+from monitor import __version__, config, fetch, policy
 from monitor.api.app import make_app
 from monitor.api.server import HttpServer
 from monitor.cycle import CycleReport
 from monitor.deliver import build_channels
-from monitor.deliver.worker import DrainReport, drain
+from monitor.deliver.worker import DrainReport, drain, release_orphans
 from monitor.errors import MonitorError
 from monitor.match import compile_rules
 from monitor.metrics import Metrics
@@ -109,6 +109,7 @@ class Daemon:
         self.config = cfg
         net = cfg.network
         self.channels = build_channels(cfg.channels, self._send_client)
+        self.plans = {name: policy.delivery_plan(c) for name, c in cfg.channels.items()}
         self.poller = Poller(
             db=self.db,
             fetcher=fetch.Fetcher(
@@ -117,6 +118,8 @@ class Daemon:
             ),
             matcher=compile_rules(cfg.rules),
             rule_channels={r.name: r.channels for r in cfg.rules},
+            urgent_rules=frozenset(r.name for r in cfg.rules if r.urgent),
+            plans=self.plans,
             settings={
                 f.url: FeedSettings(cfg.feed_interval(f), cfg.feed_backlog(f)) for f in cfg.feeds
             },
@@ -127,6 +130,9 @@ class Daemon:
 
     async def __aenter__(self) -> Daemon:
         await asyncio.to_thread(self._sync_feeds)
+        freed = await asyncio.to_thread(release_orphans, self.db, self.clock())
+        if freed:
+            log.info("%s claimed by a stopped process will be sent again", plural(freed, "alert"))
         return self
 
     async def __aexit__(
@@ -184,7 +190,7 @@ class Daemon:
     async def drain(self, *, ignore_delay: bool = False) -> DrainReport:
         """Send due alerts (every pending one with ``ignore_delay``)."""
         report = await drain(
-            self.db, self.channels, self.clock, self.rng, ignore_delay=ignore_delay
+            self.db, self.channels, self.plans, self.clock, self.rng, ignore_delay=ignore_delay
         )
         for channel, ok in report.outcomes:
             (self.metrics.alerts_sent if ok else self.metrics.alerts_failed).labels(channel).inc()
@@ -453,7 +459,11 @@ class Daemon:
         for task in pending:
             task.cancel()
         if pending:
-            log.warning("stopped %d tasks still running after %g s", len(pending), SHUTDOWN_GRACE)
+            log.warning(
+                "cancelled %s still running after %g s",
+                plural(len(pending), "task"),
+                SHUTDOWN_GRACE,
+            )
             await asyncio.wait(pending)
 
 

@@ -49,8 +49,16 @@ class StoreError(MonitorError):
 class DeliveryError(MonitorError):
     """An alert could not be delivered to a channel."""
 
-    def __init__(self, channel: str, reason: str, *, permanent: bool = False) -> None:
+    def __init__(
+        self,
+        channel: str,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(reason)
         self.channel = channel
         self.reason = reason
         self.permanent = permanent
+        self.retry_after = retry_after  # seconds the receiver asked us to wait

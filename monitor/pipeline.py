@@ -30,6 +30,7 @@ from monitor.store.db import Database
 from monitor.text import one_line
 
 log = logging.getLogger(__name__)
+NO_PLAN = policy.DeliveryPlan()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,8 @@ class Poller:
     fetcher: Fetcher
     matcher: Matcher
     rule_channels: Mapping[str, Sequence[str]]
+    urgent_rules: frozenset[str]
+    plans: Mapping[str, policy.DeliveryPlan]
     settings: Mapping[str, FeedSettings]
     default: FeedSettings
     clock: Callable[[], datetime]
@@ -80,8 +83,10 @@ async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
     started = time.monotonic()
     fetch_seconds = None
     try:
-        result = await poller.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
-        fetch_seconds = time.monotonic() - started
+        try:
+            result = await poller.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
+        finally:
+            fetch_seconds = time.monotonic() - started  # failed fetches count too
         outcome = await asyncio.to_thread(_process, poller, feed, settings, result)
         return dataclasses.replace(outcome, fetch_seconds=fetch_seconds)
     except Exception as exc:  # one feed's top level: record it, back off, keep polling
@@ -134,7 +139,7 @@ def _process(
             hits.add(s, row.id, matches, now)
             hit_rules += (m.rule for m in matches)
             if policy.should_alert(first_poll, entry.published, now, settings.backlog):
-                n_alerts += _queue(s, feed.url, row.id, entry, matches, poller.rule_channels, now)
+                n_alerts += _queue(s, poller, feed.url, row.id, entry, matches, now)
         feeds.mark_success(
             s,
             feed.id,
@@ -157,18 +162,19 @@ def _process(
 
 def _queue(
     session: Session,
+    poller: Poller,
     feed_url: str,
     entry_row_id: int,
     entry: ParsedEntry,
     matches: Sequence[RuleMatch],
-    rule_channels: Mapping[str, Sequence[str]],
     now: datetime,
 ) -> int:
-    routed = channels_for(matches, rule_channels)
+    routed = channels_for(matches, poller.rule_channels)
     for channel, rules in routed.items():
-        outbox.add(
-            session, entry_row_id, channel, rules, alert_id(feed_url, entry.identity, channel), now
-        )
+        urgent = any(r in poller.urgent_rules for r in rules)
+        due, reason = policy.hold(now, poller.plans.get(channel, NO_PLAN), urgent)
+        aid = alert_id(feed_url, entry.identity, channel)
+        outbox.add(session, entry_row_id, channel, rules, aid, now, due=due, hold_reason=reason)
     return len(routed)
 
 

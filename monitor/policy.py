@@ -7,7 +7,12 @@ the clock and the jitter.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from monitor.config import ChannelConfig, parse_clock
 
 MAX_JITTER = timedelta(seconds=30)
 MAX_FEED_BACKOFF = timedelta(hours=24)
@@ -56,3 +61,113 @@ def should_alert(
     if not first_poll:
         return True
     return published is not None and now - published <= backlog
+
+
+# -- delivery modes ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPlan:
+    """A channel's delivery settings as the pure functions below need them."""
+
+    digest_every: timedelta | None = None
+    digest_at: time | None = None
+    timezone: str = "UTC"
+    quiet: tuple[time, time] | None = None
+    rate: tuple[int, timedelta] | None = None
+    give_up_after: timedelta = timedelta(days=1)
+
+    @property
+    def digest(self) -> bool:
+        return self.digest_every is not None or self.digest_at is not None
+
+
+def delivery_plan(cfg: ChannelConfig) -> DeliveryPlan:
+    """The plan of a configured channel."""
+    quiet = None
+    if cfg.quiet_hours:
+        start, _, end = cfg.quiet_hours.partition("-")
+        quiet = (parse_clock(start), parse_clock(end))
+    return DeliveryPlan(
+        digest_every=cfg.digest_every if cfg.mode == "digest" else None,
+        digest_at=parse_clock(cfg.digest_at) if cfg.mode == "digest" and cfg.digest_at else None,
+        timezone=cfg.timezone,
+        quiet=quiet,
+        rate=cfg.rate(),
+        give_up_after=cfg.give_up_after,
+    )
+
+
+def hold(now: datetime, plan: DeliveryPlan, urgent: bool) -> tuple[datetime, str | None]:
+    """When a new alert may go out, and why it waits (None: at once, on its own).
+
+    An urgent rule's alert goes out at once, whatever the channel's digest or quiet hours.
+    """
+    if urgent:
+        return now, None
+    if plan.digest:
+        return next_digest_at(now, plan), "digest"
+    end = quiet_end(now, plan)
+    if end is not None:
+        return end, "quiet hours"
+    return now, None
+
+
+def next_digest_at(now: datetime, plan: DeliveryPlan) -> datetime:
+    """The next digest time after ``now``: daily at ``digest_at``, or every
+    ``digest_every`` counted from midnight, both in the plan's time zone."""
+    tz = ZoneInfo(plan.timezone)
+    local = now.astimezone(tz)
+    if plan.digest_at is not None:
+        for days in (0, 1, 2):  # (2: a DST jump can skip the time on the next day)
+            day = local.date() + timedelta(days=days)
+            candidate = datetime.combine(day, plan.digest_at, tzinfo=tz)
+            if candidate > local:
+                return candidate.astimezone(UTC)
+    assert plan.digest_every is not None
+    every = plan.digest_every.total_seconds()
+    midnight = datetime.combine(local.date(), time(0), tzinfo=tz)
+    since = (local - midnight).total_seconds()
+    if every >= 86400:
+        since = now.timestamp()
+        return datetime.fromtimestamp((since // every + 1) * every, UTC)
+    step = (since // every + 1) * every
+    return (midnight + timedelta(seconds=step)).astimezone(UTC)
+
+
+def quiet_end(now: datetime, plan: DeliveryPlan) -> datetime | None:
+    """If ``now`` is within the plan's quiet hours, when they end; else None."""
+    if plan.quiet is None:
+        return None
+    start, end = plan.quiet
+    tz = ZoneInfo(plan.timezone)
+    local = now.astimezone(tz)
+    t = local.time()
+    if start < end:
+        inside, end_day = start <= t < end, local.date()
+    else:  # across midnight, e.g. 22:00-07:00
+        inside = t >= start or t < end
+        end_day = local.date() + timedelta(days=1 if t >= start else 0)
+    if not inside:
+        return None
+    return datetime.combine(end_day, end, tzinfo=tz).astimezone(UTC)
+
+
+def rate_allowance(
+    sent: Sequence[datetime], now: datetime, rate: tuple[int, timedelta] | None
+) -> tuple[int | None, datetime | None]:
+    """How many more messages the channel may send now (None: no limit), and, when none,
+    the moment the oldest message in the window leaves it."""
+    if rate is None:
+        return None, None
+    limit, period = rate
+    recent = sorted(t for t in sent if t > now - period)
+    remaining = max(limit - len(recent), 0)
+    frees_at = recent[len(recent) - limit] + period if remaining == 0 and recent else None
+    return remaining, frees_at
+
+
+def gives_up(permanent: bool, queued_at: datetime, now: datetime, plan: DeliveryPlan) -> bool:
+    """A permanent refusal (a 4xx) of an alert queued longer ago than ``give_up_after``
+    marks it failed; anything else is retried."""
+    return permanent and now - queued_at >= plan.give_up_after

@@ -87,3 +87,24 @@ class Alert:
     matches: tuple[RuleMatch, ...]
     detected_at: datetime
     attempts: int
+    hold_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One message to one channel: a single alert, or several folded into a digest.
+
+    ``delivery_id`` is the idempotency key receivers see: the alert's id for a single
+    alert, a UUIDv5 of the alert ids for a digest. ``reason`` says why alerts were
+    folded together: ``digest`` (the channel's schedule), ``quiet hours`` or
+    ``rate limit``.
+    """
+
+    channel: str
+    delivery_id: str
+    alerts: tuple[Alert, ...]
+    reason: str | None = None
+
+    @property
+    def digest(self) -> bool:
+        return self.reason is not None

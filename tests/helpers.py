@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +55,47 @@ def write_config(
     path = folder / "config.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def start_daemon(
+    config: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> subprocess.Popen[str]:
+    """``newsmonitor run`` as a real child process, returned once it is ready (READY=1 on a
+    notify socket of our own, unless ``env`` brings one); output on a pipe."""
+    env = dict(env or {})
+    own = None
+    if "NOTIFY_SOCKET" not in env:
+        own = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        own.bind(str(Path(tempfile.mkdtemp()) / "notify"))
+        env["NOTIFY_SOCKET"] = own.getsockname()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", *args, "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **env},
+    )
+    if own is not None:
+        _NOTIFY[proc.pid] = own
+        own.settimeout(30)
+        try:
+            while b"READY=1" not in own.recv(4096).split(b"\n"):
+                pass
+        except TimeoutError:
+            proc.kill()
+            raise AssertionError(f"the daemon did not get ready: {proc.communicate()[0]}") from None
+    return proc
+
+
+_NOTIFY: dict[int, socket.socket] = {}
+
+
+def stop_daemon(proc: subprocess.Popen[str], sig: signal.Signals = signal.SIGTERM) -> str:
+    """Signal the daemon, wait for it to exit 0, and return all it printed."""
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=30)
+    notify = _NOTIFY.pop(proc.pid, None)
+    if notify is not None:
+        notify.close()
+    assert proc.returncode == 0, out
+    return out

@@ -38,12 +38,18 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    received_at: float = field(default_factory=time.time)  # wall clock, as the database's
 
     def json(self) -> Any:
         return json.loads(self.body)
 
 
 Route = Reply | Callable[[Request], Reply]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hangs up mid-answer (a stopped daemon) is not a test failure
 
 
 class HTTPServer:
@@ -101,7 +107,7 @@ class HTTPServer:
 
             do_GET = do_POST = do_PUT = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server = _QuietServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         # A short poll interval: shutdown() waits for it, at every test's teardown.

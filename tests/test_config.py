@@ -66,7 +66,7 @@ def write(tmp_path: Path, text: str) -> Path:
         ),
         (
             ('type = "webhook"', 'type = "pigeon"'),
-            "channels.hook: type must be one of 'email', 'webhook'.",
+            "channels.hook: type must be one of 'email', 'webhook', 'slack', 'discord', 'teams',",
         ),
         (
             ('keywords = ["x"]', 'keywords = ["x", "--"]'),
@@ -264,3 +264,19 @@ def test_rules_with_queries_and_exact(tmp_path: Path) -> None:
     cfg = config.load(tmp_path / "config.toml")
     assert cfg.rules[0].exact is True
     assert cfg.rules[0].keywords == ()
+
+
+def test_secrets_from_systemd_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "webhook-token").write_text("tok3n\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    line = 'url = "http://127.0.0.1:9/hook"'
+    text = GOOD.replace(line, f'{line}\nheaders = {{ X-Token = "${{credential:webhook-token}}" }}')
+    hook = config.load(write(tmp_path, text)).channels["hook"]
+    assert isinstance(hook, config.WebhookChannel)
+    assert hook.headers == {"X-Token": "tok3n"}
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY")
+    status, output = check(write(tmp_path, text))
+    assert status == 2
+    assert "credential webhook-token is asked for, but CREDENTIALS_DIRECTORY is not set" in output

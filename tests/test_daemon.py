@@ -4,12 +4,12 @@ cleanly on SIGTERM/SIGINT, and keeps its schedule and its memory across restarts
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import start_daemon as start
+from tests.helpers import stop_daemon as stop
 from tests.helpers import write_config
 from tests.servers import FEEDS, HTTPServer, Reply, wait_for
 
@@ -20,22 +20,6 @@ NEW_ITEM = b"""    <item>
       <pubDate>Thu, 26 Nov 2026 06:00:00 +0000</pubDate>
     </item>
   </channel>"""
-
-
-def start(config: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def stop(proc: subprocess.Popen[str], sig: signal.Signals) -> str:
-    proc.send_signal(sig)
-    out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0, out
-    return out
 
 
 def test_run_polls_sends_and_stops_cleanly(

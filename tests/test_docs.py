@@ -55,6 +55,8 @@ def test_every_config_key_is_in_the_readme() -> None:
     models: list[type[config.BaseModel]] = [
         config.DatabaseConfig,
         config.NetworkConfig,
+        config.HttpConfig,
+        config.RetentionConfig,
         config.DefaultsConfig,
         config.FeedConfig,
         config.RuleConfig,

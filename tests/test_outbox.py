@@ -48,7 +48,9 @@ def queue_one(db: Database) -> None:
 
 def claim(db: Database, now: datetime, ignore_delay: bool = False) -> list[str]:
     with db.transaction() as s:
-        return [a.alert_id for a in outbox.claim(s, now, LEASE, ignore_delay=ignore_delay)]
+        return [
+            a.alert_id for a in outbox.claim(s, now, LEASE, held=False, ignore_delay=ignore_delay)
+        ]
 
 
 def test_a_claimed_alert_is_not_taken_again_until_its_lease_ends(db: Database) -> None:
@@ -63,14 +65,14 @@ def test_a_claimed_alert_is_not_taken_again_until_its_lease_ends(db: Database) -
 def test_outcomes_release_the_claim(db: Database) -> None:
     queue_one(db)
     with db.transaction() as s:
-        (alert,) = outbox.claim(s, NOW, LEASE)
+        (alert,) = outbox.claim(s, NOW, LEASE, held=False)
         assert alert.matches == (RuleMatch("c", ("ceasefire",), "title", "Ceasefire"),)
     with db.transaction() as s:
-        outbox.mark_retry(s, alert.outbox_id, "refused", NOW + timedelta(seconds=30))
+        outbox.mark_retry(s, [alert.outbox_id], "refused", NOW + timedelta(seconds=30))
     assert claim(db, NOW + timedelta(seconds=10)) == []  # waiting for its retry time
     assert claim(db, NOW + timedelta(seconds=10), ignore_delay=True) == ["id-1"]
     with db.transaction() as s:
-        outbox.mark_sent(s, alert.outbox_id, NOW + timedelta(seconds=11))
+        outbox.mark_sent(s, [alert.outbox_id], NOW + timedelta(seconds=11), alert.alert_id)
     assert claim(db, NOW + timedelta(days=1), ignore_delay=True) == []
     with db.transaction() as s:
         row = s.get_one(Outbox, alert.outbox_id)
@@ -111,6 +113,8 @@ def test_an_unexpected_failure_is_recorded_and_backs_off(db: Database, http: HTT
                 fetcher=Fetcher(client, FetchLimits()),
                 matcher=_Broken(),
                 rule_channels={},
+                urgent_rules=frozenset(),
+                plans={},
                 settings={},
                 default=FeedSettings(timedelta(minutes=1), timedelta(hours=1)),
                 clock=lambda: NOW,

@@ -13,9 +13,20 @@ from html.parser import HTMLParser
 
 import pytest
 
-from monitor.deliver.render import email_message, webhook_payload
+from monitor.deliver import render
+from monitor.deliver.render import sign
 from monitor.deliver.routing import alert_id, channels_for
-from monitor.records import Alert, RuleMatch
+from monitor.records import Alert, Outbound, RuleMatch
+
+
+def email_message(alert: Alert, *args: object) -> EmailMessage:
+    """One alert on its own, as the worker sends it."""
+    return render.email_message(Outbound(alert.channel, alert.alert_id, (alert,)), *args)  # type: ignore[arg-type]
+
+
+def webhook_payload(alert: Alert) -> dict[str, object]:
+    return render.webhook_payload(Outbound(alert.channel, alert.alert_id, (alert,)))
+
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SENDER = "newsmonitor <alerts@example.org>"
@@ -252,7 +263,9 @@ def test_several_rules_in_one_message() -> None:
 def test_webhook_payload_has_exactly_the_documented_keys() -> None:
     alert = make_alert()
     payload = webhook_payload(alert)
-    assert set(payload) == {"id", "entry", "feed", "matches", "detected_at"}
+    # The pipeline issue's fields, plus "type" (added by the delivery issue; never renamed).
+    assert set(payload) == {"id", "type", "entry", "feed", "matches", "detected_at"}
+    assert payload["type"] == "hit"
     assert payload["id"] == alert.alert_id
     assert payload["entry"] == {
         "id": "world-1",
@@ -356,7 +369,18 @@ def test_marks_become_mark_elements_in_html_and_a_field_in_json() -> None:
 def test_marks_that_overlap_or_overrun_are_made_safe(
     marks: tuple[tuple[int, int], ...], html: str
 ) -> None:
-    from monitor.deliver.render import marked_html
+    from monitor.deliver.markup import mark_ranges, marked
 
     m = RuleMatch(rule="r", terms=("t",), field="title", snippet="Kyiv and Lviv", marks=marks)
-    assert str(marked_html(m)) == html
+    assert str(marked("html", m.snippet, mark_ranges(m))) == html
+
+
+def test_signature_matches_the_standard_webhooks_test_vector() -> None:
+    # The example in the Standard Webhooks specification (and Svix's libraries).
+    signature = sign(
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        1614265330,
+        b'{"test": 2432232314}',
+    )
+    assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="

@@ -1,7 +1,7 @@
 """service state: daemon heartbeats, entry last-seen times for retention
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-26 10:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -36,8 +36,10 @@ def upgrade() -> None:
     with op.batch_alter_table("entries", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_seen_at", sa.DateTime(), nullable=True))
         batch_op.create_index(batch_op.f("ix_entries_last_seen_at"), ["last_seen_at"], unique=False)
-    # Entries stored before this migration were last seen, at the latest, when first seen.
+    # Entries stored before this migration were last seen, at the latest, when first seen;
+    # their feed's last body is taken to be its last successful poll's.
     op.execute("UPDATE entries SET last_seen_at = first_seen_at")
+    op.execute("UPDATE feeds SET last_changed_at = last_success_at")
 
 
 def downgrade() -> None:

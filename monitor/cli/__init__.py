@@ -65,10 +65,10 @@ class _Group(click.Group):
             _fail(ctx, f"unexpected failure: {one_line(repr(exc))} (--debug shows where)", 1)
 
 
-def _fail(ctx: click.Context, message: str, status: int) -> None:
+def _fail(ctx: click.Context, message: str, code: int) -> None:
     for line in message.splitlines():
         click.echo(f"error: {line}", err=True)
-    ctx.exit(status)
+    ctx.exit(code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,4 +105,4 @@ def main() -> None:
 
 
 # The command modules register themselves on ``cli``; imported last because they import it.
-from monitor.cli import db, demo, hits, match, run  # noqa: E402, F401
+from monitor.cli import alerts, db, demo, hits, match, run, status  # noqa: E402, F401

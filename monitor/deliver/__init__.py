@@ -1,7 +1,9 @@
-"""Delivery: render an alert for a channel (pure) and send it (I/O).
+"""Delivery: render a message for a channel (pure) and send it (I/O).
 
-A channel is anything with ``name`` and ``async send(alert)`` that raises
-:class:`~monitor.errors.DeliveryError` on failure.
+A channel is anything with ``name`` and ``async send(message)`` that raises
+:class:`~monitor.errors.DeliveryError` on failure. One module per service; each
+renders from a Jinja2 template with escaping fitted to the service's markup
+(:mod:`monitor.deliver.markup`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Protocol
 import httpx
 
 from monitor.config import ChannelConfig, EmailChannel, WebhookChannel
-from monitor.records import Alert
+from monitor.records import Outbound
 
 
 class Channel(Protocol):
@@ -20,26 +22,30 @@ class Channel(Protocol):
 
     name: str
 
-    async def send(self, alert: Alert) -> None:
-        """Deliver one alert.
+    async def send(self, message: Outbound) -> None:
+        """Deliver one message (one alert or a digest).
 
         Raises:
-            DeliveryError: the alert was not accepted.
+            DeliveryError: the message was not accepted.
         """
         ...
+
+
+def build_channel(name: str, cfg: ChannelConfig, client: httpx.AsyncClient) -> Channel:
+    """The sender for one configured channel; HTTP ones share ``client``."""
+    from monitor.deliver.chat import build_chat_channel
+    from monitor.deliver.email import EmailSender
+    from monitor.deliver.webhook import WebhookSender
+
+    if isinstance(cfg, EmailChannel):
+        return EmailSender(name, cfg)
+    if isinstance(cfg, WebhookChannel):
+        return WebhookSender(name, cfg, client)
+    return build_chat_channel(name, cfg, client)
 
 
 def build_channels(
     configs: Mapping[str, ChannelConfig], client: httpx.AsyncClient
 ) -> dict[str, Channel]:
-    """One sender per configured channel; webhooks share ``client``."""
-    from monitor.deliver.email import EmailSender
-    from monitor.deliver.webhook import WebhookSender
-
-    channels: dict[str, Channel] = {}
-    for name, cfg in configs.items():
-        if isinstance(cfg, EmailChannel):
-            channels[name] = EmailSender(name, cfg)
-        elif isinstance(cfg, WebhookChannel):
-            channels[name] = WebhookSender(name, cfg, client)
-    return channels
+    """One sender per configured channel."""
+    return {name: build_channel(name, cfg, client) for name, cfg in configs.items()}

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from monitor.config import EmailChannel
 from monitor.deliver.render import email_message
 from monitor.errors import DeliveryError
-from monitor.records import Alert
+from monitor.records import Outbound
 from monitor.text import one_line
 
 
@@ -22,14 +22,19 @@ class EmailSender:
         self.name = name
         self.config = config
 
-    async def send(self, alert: Alert) -> None:
-        """Send one alert as one message.
+    async def send(self, message: Outbound) -> None:
+        """Send one alert, or a digest, as one email.
 
         Raises:
             DeliveryError: the server could not be reached or refused the message.
         """
-        msg = email_message(alert, self.config.from_, self.config.to, datetime.now(UTC))
+        cfg = self.config
+        msg = email_message(message, cfg.from_, cfg.to, datetime.now(UTC), cfg.template)
         await asyncio.to_thread(self._send, msg)
+
+    def _tls(self) -> ssl.SSLContext:
+        # ca_file: a private CA (a self-hosted relay), else the system's trust store.
+        return ssl.create_default_context(cafile=self.config.ca_file)
 
     def _send(self, msg: EmailMessage) -> None:
         cfg = self.config
@@ -37,13 +42,13 @@ class EmailSender:
         try:
             if cfg.security == "tls":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                    host, port, timeout=timeout, context=ssl.create_default_context()
+                    host, port, timeout=timeout, context=self._tls()
                 )
             else:
                 smtp = smtplib.SMTP(host, port, timeout=timeout)
             with smtp:
                 if cfg.security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self._tls())
                 if cfg.username:
                     password = cfg.password.get_secret_value() if cfg.password else ""
                     smtp.login(cfg.username, password)

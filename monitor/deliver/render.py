@@ -1,74 +1,33 @@
-"""Pure rendering of alerts: the webhook JSON object and the email message."""
+"""Pure rendering of messages: the webhook JSON object, its signature, and the email."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
-
-from monitor.records import Alert, RuleMatch
+from monitor.deliver import markup
+from monitor.deliver.markup import mark_ranges
+from monitor.records import Alert, Outbound
 from monitor.text import one_line
 
 SUBJECT_TITLE_CHARS = 150
-
-_templates = Environment(
-    loader=PackageLoader("monitor.deliver", "templates"),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-
-
-def mark_ranges(match: RuleMatch) -> list[tuple[int, int]]:
-    """The match's marks clipped to its snippet, in order, overlapping ones merged."""
-    out: list[tuple[int, int]] = []
-    for start, end in sorted(match.marks):
-        start, end = max(start, 0), min(end, len(match.snippet))
-        if start >= end:
-            continue
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
-
-
-def marked_html(match: RuleMatch) -> Markup:
-    """The snippet as HTML: every piece escaped, the matched text inside ``<mark>``."""
-    html, at = Markup(""), 0
-    for start, end in mark_ranges(match):
-        html += (
-            escape(match.snippet[at:start]) + Markup("<mark>%s</mark>") % match.snippet[start:end]
-        )
-        at = end
-    return html + escape(match.snippet[at:])
-
-
-_templates.filters["marked"] = marked_html
+safe_link = markup.safe_link
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def safe_link(link: str | None) -> str | None:
-    """The link if it is http(s); anything else (javascript:, data:, file:) is not a link."""
-    if link and urlsplit(link.strip()).scheme.lower() in ("http", "https"):
-        return link.strip()
-    return None
-
-
-def webhook_payload(alert: Alert) -> dict[str, Any]:
-    """The JSON object POSTed to webhooks (documented in the README; fields are only added)."""
+def alert_payload(alert: Alert) -> dict[str, Any]:
+    """One alert as JSON (documented in the README; fields are only ever added)."""
     return {
         "id": alert.alert_id,
+        "type": "hit",
         "entry": {
             "id": alert.entry_id,
             "title": alert.title,
@@ -91,36 +50,60 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
     }
 
 
-def email_subject(alert: Alert) -> str:
-    """One line: the rules, then the entry title (control characters removed)."""
-    rules = ", ".join(m.rule for m in alert.matches) or "alert"
-    title = alert.title or "(untitled entry)"
-    return one_line(f"[{rules}] {one_line(title, SUBJECT_TITLE_CHARS)}", 250)
+def webhook_payload(message: Outbound) -> dict[str, Any]:
+    """What a generic webhook receives: one alert object, or a digest holding several."""
+    if not message.digest:
+        return alert_payload(message.alerts[0])
+    return {
+        "id": message.delivery_id,
+        "type": "digest",
+        "reason": message.reason,
+        "alerts": [alert_payload(a) for a in message.alerts],
+    }
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` header of the Standard Webhooks specification: ``v1,``
+    and the base64 HMAC-SHA256, keyed by the secret after ``whsec_``, of
+    ``id.timestamp.body``."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def email_subject(message: Outbound) -> str:
+    """One line: the rules, then the entry title; for a digest, how many and which rules."""
+    rules = list(dict.fromkeys(m.rule for a in message.alerts for m in a.matches)) or ["alert"]
+    if message.digest:
+        text = f"[{', '.join(rules)}] {len(message.alerts)} new alerts ({message.reason})"
+    else:
+        title = message.alerts[0].title or "(untitled entry)"
+        text = f"[{', '.join(rules)}] {one_line(title, SUBJECT_TITLE_CHARS)}"
+    return one_line(text, 250)
 
 
 def email_message(
-    alert: Alert, sender: str, recipients: tuple[str, ...], now: datetime
+    message: Outbound,
+    sender: str,
+    recipients: tuple[str, ...],
+    now: datetime,
+    html_template: str | None = None,
 ) -> EmailMessage:
-    """A multipart (plain text and HTML) message for one alert.
+    """A multipart (plain text and HTML) message; ``html_template`` overrides the HTML part.
 
-    The Message-ID derives from the alert id, so a repeated send (after a crash) can be
-    recognised by the receiver.
+    The Message-ID derives from the delivery id, so a repeated send (after a crash) can
+    be recognised by the receiver.
     """
-    context = {
-        "alert": alert,
-        "link": safe_link(alert.link),
-        "published": alert.published.strftime("%Y-%m-%d %H:%M UTC") if alert.published else None,
-    }
     msg = EmailMessage()
-    msg["Subject"] = email_subject(alert)
+    msg["Subject"] = email_subject(message)
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = f"<{alert.alert_id}@newsmonitor.invalid>"
-    msg["X-Newsmonitor-Alert-Id"] = alert.alert_id
-    msg.set_content(_templates.get_template("email.txt").render(context), cte="quoted-printable")
+    msg["Message-ID"] = f"<{message.delivery_id}@newsmonitor.invalid>"
+    msg["X-Newsmonitor-Alert-Id"] = message.delivery_id
+    msg.set_content(markup.render("plain", "email.txt", message) + "\n", cte="quoted-printable")
     msg.add_alternative(
-        _templates.get_template("email.html").render(context),
+        markup.render("html", "email.html", message, html_template) + "\n",
         subtype="html",
         cte="quoted-printable",
     )

@@ -1,14 +1,16 @@
-"""Sending alerts as a JSON POST to a webhook URL."""
+"""The generic webhook: the alert's JSON object POSTed, optionally signed (Standard Webhooks)."""
 
 from __future__ import annotations
+
+import json
+import time
 
 import httpx
 
 from monitor.config import WebhookChannel
-from monitor.deliver.render import webhook_payload
-from monitor.errors import DeliveryError
-from monitor.records import Alert
-from monitor.text import one_line
+from monitor.deliver.http import request
+from monitor.deliver.render import sign, webhook_payload
+from monitor.records import Outbound
 
 
 class WebhookSender:
@@ -19,28 +21,32 @@ class WebhookSender:
         self.config = config
         self._client = client
 
-    async def send(self, alert: Alert) -> None:
-        """POST the alert's JSON object, with its id as the idempotency key.
+    async def send(self, message: Outbound) -> None:
+        """POST the message's JSON with its id as the idempotency key (and signature).
 
         Raises:
             DeliveryError: no connection, a timeout, or a non-2xx answer.
         """
-        headers = {**self.config.headers, "Idempotency-Key": alert.alert_id}
-        try:
-            response = await self._client.post(
-                self.config.url,
-                json=webhook_payload(alert),
-                headers=headers,
-                timeout=self.config.timeout.total_seconds(),
-                follow_redirects=False,
+        body = json.dumps(webhook_payload(message), ensure_ascii=False).encode()
+        headers = {
+            **self.config.headers,
+            "Content-Type": "application/json",
+            "Idempotency-Key": message.delivery_id,
+        }
+        if self.config.secret is not None:
+            timestamp = int(time.time())
+            headers["webhook-id"] = message.delivery_id
+            headers["webhook-timestamp"] = str(timestamp)
+            headers["webhook-signature"] = sign(
+                self.config.secret.get_secret_value(), message.delivery_id, timestamp, body
             )
-        except httpx.HTTPError as exc:
-            reason = one_line(str(exc) or type(exc).__name__, 200)
-            raise DeliveryError(self.name, f"could not reach the webhook ({reason})") from None
-        if not response.is_success:
-            code = response.status_code
-            raise DeliveryError(
-                self.name,
-                f"the webhook answered HTTP {code} {one_line(response.reason_phrase, 60)}".rstrip(),
-                permanent=400 <= code < 500 and code not in (408, 429),
-            )
+        await request(
+            self._client,
+            self.name,
+            "the webhook",
+            "POST",
+            self.config.url,
+            content=body,
+            headers=headers,
+            timeout=self.config.timeout.total_seconds(),
+        )

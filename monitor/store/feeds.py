@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from monitor.records import FeedState
-from monitor.store.tables import Feed
+from monitor.store.tables import Entry, Feed
 
 
 def sync(session: Session, feeds: Sequence[tuple[str, str | None]], now: datetime) -> None:
@@ -41,6 +42,51 @@ def sync(session: Session, feeds: Sequence[tuple[str, str | None]], now: datetim
     for url, row in rows.items():
         if url not in wanted and row.active:
             row.active = False
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOverview:
+    """A feed as ``newsmonitor feeds`` and ``status`` show it."""
+
+    url: str
+    name: str | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_errors: int
+    next_poll_at: datetime
+    entries: int
+
+    @property
+    def state(self) -> str:
+        if self.consecutive_errors:
+            return "failing"
+        return "ok" if self.last_success_at else "new"
+
+
+def overview(session: Session) -> list[FeedOverview]:
+    """Every active feed with its health and entry count, failing ones first."""
+    counts = select(Entry.feed_id, func.count().label("n")).group_by(Entry.feed_id).subquery()
+    n_entries = type_coerce(func.coalesce(counts.c.n, 0), Integer)
+    rows = session.execute(
+        select(Feed, n_entries)
+        .outerjoin(counts, counts.c.feed_id == Feed.id)
+        .where(Feed.active)
+        .order_by(Feed.consecutive_errors.desc(), Feed.id)
+    ).all()
+    return [
+        FeedOverview(
+            url=f.url,
+            name=f.name or f.title,
+            last_success_at=f.last_success_at,
+            last_error=f.last_error,
+            last_error_at=f.last_error_at,
+            consecutive_errors=f.consecutive_errors,
+            next_poll_at=f.next_poll_at,
+            entries=n,
+        )
+        for f, n in rows
+    ]
 
 
 def _state(row: Feed) -> FeedState:

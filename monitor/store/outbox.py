@@ -3,15 +3,16 @@ the delivery worker."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.records import Alert
 from monitor.store import hits
-from monitor.store.tables import PENDING, SENT, Entry, Feed, Outbox
+from monitor.store.tables import FAILED, PENDING, SENT, Entry, Feed, Outbox
 
 
 def add(
@@ -21,8 +22,12 @@ def add(
     rules: Sequence[str],
     alert_id: str,
     now: datetime,
+    *,
+    due: datetime | None = None,
+    hold_reason: str | None = None,
 ) -> None:
-    """Queue one alert for a channel, due at once."""
+    """Queue one alert for a channel: due at once, or at ``due`` when it is held for a
+    digest (``hold_reason``)."""
     session.add(
         Outbox(
             alert_id=alert_id,
@@ -31,7 +36,8 @@ def add(
             rules=list(rules),
             status=PENDING,
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=due or now,
+            hold_reason=hold_reason,
             created_at=now,
         )
     )
@@ -42,20 +48,29 @@ def claim(
     now: datetime,
     lease: timedelta,
     *,
+    held: bool,
+    claimer: str = "",
     limit: int = 100,
     ignore_delay: bool = False,
     skip: Collection[int] = (),
 ) -> list[Alert]:
-    """Take pending alerts whose retry time has come (or all with ``ignore_delay``),
-    oldest first, except the rows in ``skip``, and lease them for ``lease`` so no other
-    worker or ``poll`` sends them meanwhile. A worker that dies mid-send leaves the
-    lease to expire: the alert is then sent again, with the same id (at-least-once)."""
+    """Take pending alerts that are due, oldest first, and lease them for ``lease`` so no
+    other worker or ``poll`` sends them meanwhile.
+
+    ``held`` picks the alerts waiting to be folded into a digest, else those sent on their
+    own. ``ignore_delay`` also takes alerts waiting for a retry, never those held for a
+    digest's time. A worker that dies mid-send leaves the lease to expire: the alert is
+    then sent again, with the same id (at-least-once).
+    """
+    due = Outbox.next_attempt_at <= now
+    if ignore_delay:
+        due = or_(due, and_(Outbox.attempts > 0, Outbox.hold_reason.is_(None)))
     query = select(Outbox.id).where(
         Outbox.status == PENDING,
+        Outbox.hold_reason.is_not(None) if held else Outbox.hold_reason.is_(None),
         or_(Outbox.claimed_until.is_(None), Outbox.claimed_until <= now),
+        due,
     )
-    if not ignore_delay:
-        query = query.where(Outbox.next_attempt_at <= now)
     if skip:
         query = query.where(Outbox.id.not_in(list(skip)))
     query = query.order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
@@ -64,7 +79,11 @@ def claim(
     ids = list(session.scalars(query))
     if not ids:
         return []
-    session.execute(update(Outbox).where(Outbox.id.in_(ids)).values(claimed_until=now + lease))
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(ids))
+        .values(claimed_until=now + lease, claimed_by=claimer or None)
+    )
     rows = session.execute(
         select(Outbox, Entry, Feed)
         .join(Entry, Outbox.entry_id == Entry.id)
@@ -87,33 +106,152 @@ def claim(
             matches=tuple(hits.for_entry(session, e.id, o.rules)),
             detected_at=o.created_at,
             attempts=o.attempts,
+            hold_reason=o.hold_reason,
         )
         for o, e, f in rows
     ]
 
 
-def mark_sent(session: Session, outbox_id: int, now: datetime) -> None:
-    """The receiver accepted the alert."""
-    row = session.get_one(Outbox, outbox_id)
-    row.status = SENT
-    row.sent_at = now
-    row.claimed_until = None
-    row.attempts += 1
-    row.last_error = None
+def sent_times(session: Session, channel: str, since: datetime) -> list[datetime]:
+    """When each message sent to ``channel`` since ``since`` went out (a digest is one)."""
+    query = (
+        select(func.min(Outbox.sent_at))
+        .where(Outbox.channel == channel, Outbox.status == SENT, Outbox.sent_at >= since)
+        .group_by(Outbox.message_id)
+    )
+    return [t for t in session.scalars(query) if t is not None]
 
 
-def mark_retry(session: Session, outbox_id: int, reason: str, next_attempt_at: datetime) -> None:
-    """The send failed: keep the alert pending and try again at ``next_attempt_at``."""
-    row = session.get_one(Outbox, outbox_id)
-    row.attempts += 1
-    row.last_error = reason
-    row.next_attempt_at = next_attempt_at
-    row.claimed_until = None
+def mark_sent(
+    session: Session, outbox_ids: Collection[int], now: datetime, message_id: str
+) -> None:
+    """The receiver accepted the message that carried these alerts."""
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(list(outbox_ids)))
+        .values(
+            status=SENT,
+            sent_at=now,
+            message_id=message_id,
+            claimed_until=None,
+            attempts=Outbox.attempts + 1,
+            last_error=None,
+        )
+    )
 
 
-def release(session: Session, outbox_id: int) -> None:
-    """Give a claimed alert back without an outcome (its sender is stopping)."""
-    session.get_one(Outbox, outbox_id).claimed_until = None
+def mark_retry(
+    session: Session, outbox_ids: Collection[int], reason: str, next_attempt_at: datetime
+) -> None:
+    """The send failed: keep the alerts pending and try again at ``next_attempt_at``."""
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(list(outbox_ids)))
+        .values(
+            attempts=Outbox.attempts + 1,
+            last_error=reason,
+            next_attempt_at=next_attempt_at,
+            claimed_until=None,
+        )
+    )
+
+
+def mark_failed(session: Session, outbox_ids: Collection[int], reason: str) -> None:
+    """The receiver refused the alerts for good: stop retrying (``alerts retry`` revives)."""
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(list(outbox_ids)))
+        .values(status=FAILED, attempts=Outbox.attempts + 1, last_error=reason, claimed_until=None)
+    )
+
+
+def defer(session: Session, outbox_ids: Collection[int], until: datetime, reason: str) -> None:
+    """Hold the alerts until ``until``, to go out then folded into one message."""
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(list(outbox_ids)))
+        .values(hold_reason=reason, next_attempt_at=until, claimed_until=None)
+    )
+
+
+def release(session: Session, outbox_ids: Collection[int]) -> None:
+    """Give claimed alerts back without an outcome (their sender is stopping)."""
+    session.execute(
+        update(Outbox).where(Outbox.id.in_(list(outbox_ids))).values(claimed_until=None)
+    )
+
+
+def release_orphans(
+    session: Session, now: datetime, host: str, alive: Callable[[int], bool]
+) -> int:
+    """Free the claims held by processes of ``host`` that are no longer ``alive`` (they
+    died mid-send): their alerts go out again now, not when the lease ends."""
+    holders = session.scalars(
+        select(Outbox.claimed_by)
+        .where(Outbox.claimed_until > now, Outbox.claimed_by.like(f"{host}:%"))
+        .distinct()
+    )
+    dead = [h for h in holders if h and not alive(int(h.rpartition(":")[2] or 0))]
+    if not dead:
+        return 0
+    result = session.execute(
+        update(Outbox)
+        .where(Outbox.claimed_by.in_(dead), Outbox.status == PENDING)
+        .values(claimed_until=None, claimed_by=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def retry_failed(session: Session, now: datetime, alert_id: str | None = None) -> int:
+    """Put failed alerts (one, by its id, or all) back to pending, due now."""
+    query = update(Outbox).where(Outbox.status == FAILED)
+    if alert_id is not None:
+        query = query.where(Outbox.alert_id == alert_id)
+    result = session.execute(query.values(status=PENDING, next_attempt_at=now, claimed_until=None))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A pending or failed alert, as ``newsmonitor alerts`` lists it."""
+
+    alert_id: str
+    channel: str
+    status: str
+    title: str
+    rules: tuple[str, ...]
+    attempts: int
+    next_attempt_at: datetime
+    hold_reason: str | None
+    last_error: str | None
+    created_at: datetime
+
+
+def waiting(session: Session, limit: int | None = None) -> list[Waiting]:
+    """Pending and failed alerts, failed first, then oldest first."""
+    query = (
+        select(Outbox, Entry.title)
+        .join(Entry, Outbox.entry_id == Entry.id)
+        .where(Outbox.status.in_([PENDING, FAILED]))
+        .order_by((Outbox.status == FAILED).desc(), Outbox.created_at, Outbox.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        Waiting(
+            o.alert_id,
+            o.channel,
+            o.status,
+            title,
+            tuple(o.rules),
+            o.attempts,
+            o.next_attempt_at,
+            o.hold_reason,
+            o.last_error,
+            o.created_at,
+        )
+        for o, title in session.execute(query).all()
+    ]
 
 
 def count_by_status(session: Session) -> dict[str, int]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, delete, exists, select
+from sqlalchemy import CursorResult, Delete, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.store.tables import PENDING, Daemon, Entry, Feed, Hit, Outbox
@@ -33,8 +33,12 @@ def prune(session: Session, now: datetime, keep_hits: timedelta, keep_entries: t
     hits_cut = now - keep_hits
     gone_hits = _deleted(session, delete(Hit).where(Hit.found_at < hits_cut))
     entries_cut = now - keep_entries
+    # A feed with no body recorded yet (last_changed_at empty) may list anything: keep.
     still_listed = exists(
-        select(Feed.id).where(Feed.id == Entry.feed_id, Feed.last_changed_at <= Entry.last_seen_at)
+        select(Feed.id).where(
+            Feed.id == Entry.feed_id,
+            or_(Feed.last_changed_at.is_(None), Feed.last_changed_at <= Entry.last_seen_at),
+        )
     )
     has_hits = exists(select(Hit.id).where(Hit.entry_id == Entry.id))
     waiting = exists(select(Outbox.id).where(Outbox.entry_id == Entry.id, Outbox.status == PENDING))

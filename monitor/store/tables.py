@@ -119,6 +119,7 @@ class Outbox(Base):
     __table_args__ = (
         UniqueConstraint("entry_id", "channel", name="uq_outbox_entry_channel"),
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_channel_sent_at", "channel", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -130,6 +131,14 @@ class Outbox(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # host:pid of the process holding the claim, so a restart can free the claims of
+    # a process on this host that died, instead of waiting for the lease to end.
+    claimed_by: Mapped[str | None] = mapped_column(String(300))
+    # Why the alert waits to go out folded into one message with others: "digest",
+    # "quiet hours" or "rate limit"; empty for an alert sent on its own.
+    hold_reason: Mapped[str | None] = mapped_column(String(20))
+    # The id of the message that delivered it (its own id, or a digest's).
+    message_id: Mapped[str | None] = mapped_column(String(36))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
