@@ -45,7 +45,7 @@ pytest: dev
 
 ## soak: the crash-safety test with many kills (SIGKILL mid-delivery, restart, repeat)
 soak: dev
-	NEWSMONITOR_CRASH_KILLS=$${NEWSMONITOR_CRASH_KILLS:-60} $(BIN)/pytest -q tests/test_crash.py
+	NEWSMONITOR_CRASH_KILLS=$${NEWSMONITOR_CRASH_KILLS:-60} $(BIN)/pytest -q -s tests/test_crash.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -23,7 +23,7 @@ from tests.helpers import start_daemon, stop_daemon, write_config
 from tests.servers import HTTPServer, Reply, wait_for
 
 KILLS = int(os.environ.get("NEWSMONITOR_CRASH_KILLS", "3"))
-ALERTS = 40
+PER_ROUND = 15
 
 
 def feed_body(n: int) -> bytes:
@@ -53,42 +53,46 @@ def sent_rows(db_url: str) -> dict[str, datetime]:
 def test_killed_mid_delivery_loses_nothing_and_repeats_nothing_recorded(
     tmp_path: Path, http: HTTPServer, receiver: HTTPServer
 ) -> None:
-    feed = http.route("/f.rss", Reply(body=feed_body(ALERTS)))
     # Slow enough that a batch is under way for a second or two.
     receiver.route("/hook", Reply(status=204, delay=0.15))
     db_url = f"sqlite:///{tmp_path / 'nm.db'}"
+    feed = http.route("/f.rss", Reply(body=feed_body(PER_ROUND)))
     config = write_config(
         tmp_path,
         db_url=db_url,
-        feeds=[{"url": feed}],
+        feeds=[{"url": feed, "interval": "1s"}],
         rules=[{"name": "c", "keywords": ["ceasefire"], "channels": ["hook"]}],
         channels={"hook": {"type": "webhook", "url": receiver.url("/hook")}},
     )
     rng = random.Random(int(os.environ.get("NEWSMONITOR_CRASH_SEED", "7")))
-    for _ in range(KILLS):
+    total = PER_ROUND
+    for round_ in range(KILLS):
+        # Each round the feed brings new entries, so there is always a batch to deliver.
+        total = PER_ROUND * (round_ + 1)
+        http.route("/f.rss", Reply(body=feed_body(total)))
         proc = start_daemon(config)
         before = len(receiver.received("/hook"))
-        # A random moment once sending has begun (or the batch may already be done).
         wait_for(
-            lambda b=before: (
-                len(receiver.received("/hook")) > b or len(sent_rows(db_url)) == ALERTS
+            lambda b=before, t=total: (
+                len(receiver.received("/hook")) > b or len(sent_rows(db_url)) == t
             ),
             what="sending under way",
         )
         time.sleep(rng.uniform(0.0, 1.0))  # the kill lands at a random point of the batch
         proc.kill()
         proc.communicate(timeout=10)
-        if len(sent_rows(db_url)) == ALERTS:
-            break
     proc = start_daemon(config)
     try:
-        wait_for(lambda: len(sent_rows(db_url)) == ALERTS, timeout=60, what="every alert sent")
+        wait_for(lambda: len(sent_rows(db_url)) == total, timeout=120, what="every alert sent")
     finally:
         stop_daemon(proc)
 
     sent = sent_rows(db_url)
     posts = receiver.received("/hook")
     delivered = {p.headers["idempotency-key"] for p in posts}
+    assert len(sent) == total
+    # (With -s: how hard the kills hit.)
+    print(f"{KILLS} kills, {total} alerts, {len(posts) - len(delivered)} repeated sends")
     assert delivered == set(sent)  # every alert reached the receiver
     for post in posts:
         key = post.headers["idempotency-key"]

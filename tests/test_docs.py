@@ -62,6 +62,11 @@ def test_every_config_key_is_in_the_readme() -> None:
         config.RuleConfig,
         config.EmailChannel,
         config.WebhookChannel,
+        config.ChatWebhookChannel,
+        config.TelegramChannel,
+        config.MatrixChannel,
+        config.NtfyChannel,
+        config.AppriseChannel,
     ]
     for model in models:
         for name, field in model.model_fields.items():
