@@ -361,6 +361,13 @@ class WebhookChannel(_ChannelBase):
     headers: dict[str, str] = {}
     secret: SecretStr | None = None
 
+    @field_validator("template")
+    @classmethod
+    def _no_template(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError("a webhook sends the alert's JSON object; it takes no template")
+        return value
+
     @field_validator("secret")
     @classmethod
     def _whsec(cls, value: SecretStr | None) -> SecretStr | None:
@@ -607,10 +614,15 @@ def _sentences(exc: ValidationError, source: Path) -> list[str]:
 
 
 def _resolve_templates(config: Config, folder: Path, source: Path) -> Config:
-    """Channel template paths made absolute (relative ones are relative to the config's
-    folder) and checked: the file must be readable Jinja2."""
+    """Channel template and CA file paths made absolute (relative ones are relative to
+    the config's folder) and checked: a template must be readable Jinja2."""
     channels: dict[str, ChannelConfig] = {}
     for name, channel in config.channels.items():
+        if isinstance(channel, EmailChannel) and channel.ca_file:
+            ca_file = folder / channel.ca_file
+            if not ca_file.is_file():
+                raise ConfigError(f"{source}: channels.{name}.ca_file: {ca_file} is not a file.")
+            channel = channel.model_copy(update={"ca_file": str(ca_file)})
         if channel.template is None:
             channels[name] = channel
             continue

@@ -105,12 +105,16 @@ class Daemon:
         self._configure(cfg)
 
     def _configure(self, cfg: config.Config) -> None:
-        """Build everything that follows from the config (at start and on reload)."""
-        self.config = cfg
+        """Build everything that follows from the config (at start and on reload); all is
+        built before anything is replaced, so a failure leaves the running set intact.
+
+        Raises:
+            ConfigError: a channel cannot be built (an Apprise URL it does not know).
+        """
         net = cfg.network
-        self.channels = build_channels(cfg.channels, self._send_client)
-        self.plans = {name: policy.delivery_plan(c) for name, c in cfg.channels.items()}
-        self.poller = Poller(
+        channels = build_channels(cfg.channels, self._send_client)
+        plans = {name: policy.delivery_plan(c) for name, c in cfg.channels.items()}
+        poller = Poller(
             db=self.db,
             fetcher=fetch.Fetcher(
                 self._fetch_client,
@@ -119,7 +123,7 @@ class Daemon:
             matcher=compile_rules(cfg.rules),
             rule_channels={r.name: r.channels for r in cfg.rules},
             urgent_rules=frozenset(r.name for r in cfg.rules if r.urgent),
-            plans=self.plans,
+            plans=plans,
             settings={
                 f.url: FeedSettings(cfg.feed_interval(f), cfg.feed_backlog(f)) for f in cfg.feeds
             },
@@ -127,6 +131,7 @@ class Daemon:
             clock=self.clock,
             rng=self.rng,
         )
+        self.config, self.channels, self.plans, self.poller = cfg, channels, plans, poller
 
     async def __aenter__(self) -> Daemon:
         await asyncio.to_thread(self._sync_feeds)
@@ -285,10 +290,7 @@ class Daemon:
         try:
             new = await asyncio.to_thread(config.load, self.config_path)
         except MonitorError as exc:
-            first = str(exc).splitlines()[0]
-            log.error("reload refused, the running configuration stays: %s", first)
-            self.notifier.ready("reload refused; running the previous configuration")
-            return False
+            return self._refuse(exc)
         old = self.config
         for what, before, after in (
             ("database.url", old.database.url, new.database.url),
@@ -305,7 +307,10 @@ class Daemon:
         new = new.model_copy(
             update={"database": old.database, "network": network, "http": old.http}
         )
-        self._configure(new)
+        try:
+            self._configure(new)
+        except MonitorError as exc:
+            return self._refuse(exc)
         await asyncio.to_thread(self._sync_feeds)
         log.info(
             "reloaded %s: %s, %s, %s",
@@ -316,6 +321,12 @@ class Daemon:
         )
         self.notifier.ready("configuration reloaded")
         return True
+
+    def _refuse(self, exc: MonitorError) -> bool:
+        first = str(exc).splitlines()[0]
+        log.error("reload refused, the running configuration stays: %s", first)
+        self.notifier.ready("reload refused; running the previous configuration")
+        return False
 
     # -- health ---------------------------------------------------------------------------
 

@@ -95,3 +95,6 @@ def setup(level: int, fmt: LogFormat = "auto") -> None:
     root.setLevel(level)
     for noisy in _QUIET:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # Apprise logs the URLs it cannot parse, credentials included; our own error says
+    # which channel failed without them.
+    logging.getLogger("apprise").setLevel(logging.CRITICAL + 1)

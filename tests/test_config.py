@@ -280,3 +280,45 @@ def test_secrets_from_systemd_credentials(tmp_path: Path, monkeypatch: pytest.Mo
     status, output = check(write(tmp_path, text))
     assert status == 2
     assert "credential webhook-token is asked for, but CREDENTIALS_DIRECTORY is not set" in output
+
+
+def test_channel_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("not checked here")
+    (tmp_path / "t.j2").write_text("{{ alert.title }}")
+    text = GOOD + (
+        '[channels.mail]\ntype = "email"\nhost = "h"\nfrom = "a@example.org"\n'
+        'to = "b@example.org"\nca_file = "ca.pem"\n[channels.chat]\ntype = "slack"\n'
+        'url = "http://127.0.0.1:9/slack"\ntemplate = "t.j2"\n'
+    )
+    cfg = config.load(write(tmp_path, text))
+    mail, chat = cfg.channels["mail"], cfg.channels["chat"]
+    assert isinstance(mail, config.EmailChannel)
+    assert mail.ca_file == str(tmp_path.resolve() / "ca.pem")
+    assert chat.template == str(tmp_path.resolve() / "t.j2")
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        (
+            '[channels.x]\ntype = "webhook"\nurl = "http://127.0.0.1:9/x"\ntemplate = "t.j2"\n',
+            "channels.x.template: a webhook sends the alert's JSON object; it takes no template.",
+        ),
+        (
+            '[channels.x]\ntype = "apprise"\nurl = "nosuchservice://secret-token@host"\n',
+            "channels.x",
+        ),
+        (
+            '[channels.x]\ntype = "email"\nhost = "h"\nfrom = "a@b.c"\nto = "d@e.f"\n'
+            'ca_file = "no.pem"\n',
+            "channels.x.ca_file:",
+        ),
+    ],
+)
+def test_channel_mistakes_are_caught_by_check_config(
+    tmp_path: Path, block: str, message: str
+) -> None:
+    status, output = check(write(tmp_path, GOOD + block))
+    assert status == 2, output
+    assert message in output
+    assert "secret-token" not in output

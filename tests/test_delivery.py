@@ -274,3 +274,24 @@ def test_alerts_test_reports_the_answer(tmp_path: Path, receiver: HTTPServer) ->
         unknown.exit_code == 2
         and "there is no channel 'pager' (channels: bad, good)" in unknown.output
     )
+
+
+def test_a_broken_template_is_a_permanent_failure_told_plainly(
+    tmp_path: Path, receiver: HTTPServer
+) -> None:
+    (tmp_path / "bad.j2").write_text("{{ alert.no_such_thing }}")
+    receiver.route("/slack", Reply(status=200))
+    path = write_config(
+        tmp_path,
+        db_url="sqlite:///nm.db",
+        feeds=[],
+        rules=[],
+        channels={"chat": {"type": "slack", "url": receiver.url("/slack"), "template": "bad.j2"}},
+    )
+    result = CliRunner().invoke(cli, ["alerts", "test", "chat", "--config", str(path)])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"chat: not delivered: the template {tmp_path.resolve() / 'bad.j2'} failed ("
+    )
+    assert "no_such_thing" in result.output
+    assert receiver.received("/slack") == []

@@ -346,6 +346,7 @@ def test_status_and_feeds_commands(tmp_path: Path, http: HTTPServer) -> None:
     try:
         wait_for(lambda: "daemon: running on" in run("status"), what="the heartbeat")
         wait_for(lambda: "1 failing" in run("status"), what="the failing feed")
+        wait_for(lambda: "hits in the last 24 hours: 1" in run("status"), what="the hit")
         status = run("status")
         assert (
             f"failing: {bad}: the server answered HTTP 404 Not Found (1 error in a row)" in status

@@ -19,7 +19,7 @@ from monitor.errors import ConfigError, DeliveryError
 from monitor.records import Alert, Outbound, RuleMatch
 from monitor.store import outbox
 from monitor.store.db import open_database
-from monitor.text import one_line
+from monitor.text import one_line, plural
 
 
 @cli.group("alerts", invoke_without_command=True)
@@ -55,7 +55,9 @@ def alerts_group(ctx: click.Context, fmt: str) -> None:
         click.echo(
             f"{w.status:<8} {w.alert_id}  {one_line(w.channel, 20)}  {one_line(w.title, 70)}"
         )
-        click.echo(f"{'':9}{w.attempts} attempts{when}{held}, queued {ago(w.created_at, now)}")
+        click.echo(
+            f"{'':9}{plural(w.attempts, 'attempt')}{when}{held}, queued {ago(w.created_at, now)}"
+        )
         if w.last_error:
             click.echo(f"{'':9}last error: {one_line(w.last_error, 110)}")
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import click
+import httpx
 
 from monitor.cli import cli, config_option, load_config
+from monitor.config import Config
+from monitor.deliver import build_channels
 from monitor.store.db import open_database
 
 
@@ -19,6 +24,7 @@ def check_config(ctx: click.Context) -> None:
       newsmonitor check-config --config /etc/newsmonitor/config.toml
     """
     path, cfg = load_config(ctx)
+    asyncio.run(_build_channels(cfg))
     counts = ", ".join(
         f"{n} {what}{'' if n == 1 else 's'}"
         for n, what in (
@@ -28,6 +34,12 @@ def check_config(ctx: click.Context) -> None:
         )
     )
     click.echo(f"{path}: OK ({counts})")
+
+
+async def _build_channels(cfg: Config) -> None:
+    """Build every channel as the daemon would (an Apprise URL it does not know fails)."""
+    async with httpx.AsyncClient() as client:
+        build_channels(cfg.channels, client)
 
 
 @cli.group("db")

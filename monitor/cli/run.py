@@ -56,4 +56,4 @@ async def _poll_once(cfg: Config, db: Database) -> None:
     for outcome in report.outcomes:
         if outcome.error:
             click.echo(f"  failed: {outcome.url}: {outcome.error}")
-    click.echo(f"alerts: {sent.sent} sent, {sent.failed} failed (kept for retry)")
+    click.echo(f"alerts: {sent.sent} sent, {sent.failed} failed")

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from markupsafe import Markup
 
+from monitor.errors import DeliveryError
 from monitor.records import Alert, Outbound, RuleMatch
 from monitor.text import one_line
 
@@ -206,10 +207,20 @@ def message_context(message: Outbound) -> dict[str, Any]:
 
 
 def render(kind: Kind, template: str, message: Outbound, override: str | None = None) -> str:
-    """Render ``template`` (a packaged default), or the file ``override``, for ``message``."""
-    if override is not None:
-        path = Path(override)
-        tpl = environment(kind, path.parent).get_template(path.name)
-    else:
-        tpl = environment(kind).get_template(template)
-    return tpl.render(message_context(message)).strip()
+    """Render ``template`` (a packaged default), or the file ``override``, for ``message``.
+
+    Raises:
+        DeliveryError: the template fails (an unknown name, say): permanent, since
+            sending again cannot mend it.
+    """
+    try:
+        if override is not None:
+            path = Path(override)
+            tpl = environment(kind, path.parent).get_template(path.name)
+        else:
+            tpl = environment(kind).get_template(template)
+        return tpl.render(message_context(message)).strip()
+    except jinja2.TemplateError as exc:
+        name = override or template
+        reason = f"the template {name} failed ({one_line(str(exc), 200)})"
+        raise DeliveryError(message.channel, reason, permanent=True) from None
