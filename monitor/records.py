@@ -55,6 +55,7 @@ class ParsedEntry:
     published: datetime | None
     summary: str
     content: str
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
