@@ -203,11 +203,45 @@ class DefaultsConfig(_Model):
     backlog_alerts: Duration = timedelta(hours=24)
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
+# Set by newsmonitor itself for every request: a feed may not replace them.
+_OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+
+def _one_line(value: str) -> str:
+    if any(c in value for c in "\r\n\x00"):
+        raise ValueError("must be one line")
+    return value
+
+
 class FeedConfig(_Model):
     url: HttpURL
     name: str | None = None
     interval: PositiveDuration | None = None
     backlog_alerts: Duration | None = None
+    headers: dict[str, Annotated[str, AfterValidator(_one_line)]] = {}
+    username: Annotated[str, AfterValidator(_one_line)] | None = None
+    password: SecretStr | None = None
+    user_agent: Annotated[str, AfterValidator(_one_line)] | None = None
+    proxy: HttpURL | None = None
+    verify_tls: bool = True
+    timeout: PositiveDuration | None = None
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not an HTTP header name")
+            if name.lower() in _OWN_HEADERS:
+                raise ValueError(f"the {name} header is set by newsmonitor itself")
+        return value
+
+    @model_validator(mode="after")
+    def _password_needs_username(self) -> FeedConfig:
+        if self.password is not None and self.username is None:
+            raise ValueError("a password needs a username")
+        return self
 
 
 class RuleConfig(_Model):

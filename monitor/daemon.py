@@ -36,15 +36,17 @@ from sqlalchemy.orm import Session
 from monitor import __version__, config, fetch, policy
 from monitor.api.app import make_app
 from monitor.api.server import HttpServer
+from monitor.connections import Connections
 from monitor.cycle import CycleReport
 from monitor.deliver import build_channels
 from monitor.deliver.worker import DrainReport, drain, release_orphans
 from monitor.errors import MonitorError
 from monitor.match import compile_rules
 from monitor.metrics import Metrics
+from monitor.netguard import AddressPolicy
 from monitor.notify import Notifier
 from monitor.pipeline import FeedSettings, Poller, PollOutcome, poll_feed
-from monitor.records import FeedState
+from monitor.records import FeedState, FetchOptions
 from monitor.store import daemons, feeds, retention
 from monitor.store.db import Database
 from monitor.store.summary import Snapshot, snapshot
@@ -70,6 +72,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def fetch_options(feed: config.FeedConfig) -> FetchOptions:
+    """A feed's ``[[feeds]]`` fetch settings as the fetcher takes them."""
+    return FetchOptions(
+        headers=tuple(feed.headers.items()),
+        username=feed.username,
+        password=feed.password.get_secret_value() if feed.password else None,
+        user_agent=feed.user_agent,
+        proxy=feed.proxy,
+        verify_tls=feed.verify_tls,
+        timeout=feed.timeout.total_seconds() if feed.timeout else None,
+    )
+
+
 class Daemon:
     """Owns the clients, the matcher and the background work of one process."""
 
@@ -90,7 +105,7 @@ class Daemon:
         self.notifier = notifier or Notifier()
         self.metrics = Metrics()
         net = cfg.network
-        self._fetch_client = fetch.make_client(net.concurrency, net.user_agent)
+        self._connections = Connections(net.concurrency)
         self._send_client = httpx.AsyncClient(
             trust_env=False, headers={"User-Agent": net.user_agent or fetch.USER_AGENT}
         )
@@ -117,21 +132,30 @@ class Daemon:
         poller = Poller(
             db=self.db,
             fetcher=fetch.Fetcher(
-                self._fetch_client,
+                self._connections,
                 fetch.FetchLimits(deadline=net.timeout.total_seconds(), max_body=net.max_body),
+                AddressPolicy.allowing(net.allow),
+                net.user_agent,
             ),
             matcher=compile_rules(cfg.rules),
             rule_channels={r.name: r.channels for r in cfg.rules},
             urgent_rules=frozenset(r.name for r in cfg.rules if r.urgent),
             plans=plans,
             settings={
-                f.url: FeedSettings(cfg.feed_interval(f), cfg.feed_backlog(f)) for f in cfg.feeds
+                f.url: FeedSettings(cfg.feed_interval(f), cfg.feed_backlog(f), fetch_options(f))
+                for f in cfg.feeds
             },
             default=FeedSettings(cfg.defaults.interval, cfg.defaults.backlog_alerts),
             clock=self.clock,
             rng=self.rng,
         )
         self.config, self.channels, self.plans, self.poller = cfg, channels, plans, poller
+
+        for feed in cfg.feeds:
+            if not feed.verify_tls:
+                log.warning(
+                    "feed %s: its TLS certificate is not verified (verify_tls = false)", feed.url
+                )
 
     async def __aenter__(self) -> Daemon:
         await asyncio.to_thread(self._sync_feeds)
@@ -143,7 +167,7 @@ class Daemon:
     async def __aexit__(
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self._fetch_client.aclose()
+        await self._connections.aclose()
         await self._send_client.aclose()
 
     def _sync_feeds(self) -> None:

@@ -1,17 +1,39 @@
-"""Fetching feeds over HTTP: one shared client, one deadline, a streamed size cap."""
+"""Fetching feeds over HTTP: guarded connections, our own redirects, one deadline, caps.
+
+A fetch is a conditional GET (ETag and Last-Modified, RFC 9110 13.1) on an httpcore
+pool from :class:`monitor.connections.Connections`. Every connection it opens goes
+through :class:`monitor.netguard.GuardedBackend`, which resolves the host itself,
+refuses any address that is not public unless ``[network] allow`` lists it, and
+connects to the address it checked (so DNS rebinding and odd spellings of 127.0.0.1
+cannot get past it). Redirects are followed here rather than by the HTTP library, so
+that each hop is checked the same way: at most :data:`MAX_REDIRECTS`, a loop is an
+error, a relative ``Location`` is resolved against the URL that gave it, and a feed's
+own headers and credentials go only to the feed's host.
+
+Limits: connecting may take :data:`CONNECT_TIMEOUT`, each read :data:`READ_TIMEOUT`,
+and the whole fetch, redirects and a trickling body included, ``FetchLimits.deadline``
+(``[network] timeout`` or the feed's ``timeout``). The body is streamed and decoded
+(gzip, deflate, brotli) under a cap on its decoded size, and hashed (SHA-256) so that
+the pipeline can skip a body it has already read.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import zlib
+import base64
+import hashlib
 from dataclasses import dataclass
 from types import TracebackType
 
+import httpcore
 import httpx
 
 from monitor import __version__
+from monitor.connections import Connections
+from monitor.decompress import ACCEPT_ENCODING, BodyTooLarge, BoundedDecoder, CorruptBody
 from monitor.errors import FetchError
-from monitor.records import FetchResult
+from monitor.netguard import AddressPolicy, AddressRefused
+from monitor.records import FetchOptions, FetchResult
 
 USER_AGENT = f"newsmonitor/{__version__} (self-hosted feed monitor)"
 ACCEPT = (
@@ -20,6 +42,11 @@ ACCEPT = (
 )
 MAX_REDIRECTS = 10
 CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 30.0
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PERMANENT = frozenset({301, 308})
+NO_OPTIONS = FetchOptions()
+PUBLIC_ONLY = AddressPolicy()  # nothing allowed beyond public addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,77 +57,24 @@ class FetchLimits:
     max_body: int = 10 * 1024 * 1024
 
 
-class _BoundedDecoder:
-    """Decompresses a body chunk by chunk, refusing to produce more than ``cap`` bytes.
+class Fetcher:
+    """Fetches feed bodies with conditional GET; one instance for the whole process.
 
-    httpx decodes each network chunk in one unbounded call, so a small gzip bomb can
-    expand to gigabytes before any cap is seen; here every call is bounded.
+    ``policy`` says which non-public addresses may be connected to (none by default);
+    ``user_agent`` replaces the built-in User-Agent (``[network] user_agent``).
     """
 
-    def __init__(self, encoding: str, cap: int) -> None:
-        self.cap = cap
-        self.size = 0
-        self.parts: list[bytes] = []
-        encodings = [e.strip().lower() for e in encoding.split(",") if e.strip()]
-        encodings = [e for e in encodings if e != "identity"]
-        self._deflate = encodings == ["deflate"]
-        self._z: zlib._Decompress | None = None
-        if encodings in (["gzip"], ["x-gzip"]):
-            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encodings and not self._deflate:
-            raise ValueError(f"the server used an unsupported content encoding {encoding!r}")
-
-    def feed(self, chunk: bytes) -> None:
-        if self._deflate and self._z is None:
-            # "deflate" is zlib-wrapped by the RFC but raw in some servers: sniff the header.
-            is_zlib = (
-                len(chunk) >= 2 and (chunk[0] & 0x0F) == 8 and (chunk[0] << 8 | chunk[1]) % 31 == 0
-            )
-            self._z = zlib.decompressobj(zlib.MAX_WBITS if is_zlib else -zlib.MAX_WBITS)
-        if self._z is None:
-            self._add(chunk)
-            return
-        data = chunk
-        while data:
-            out = self._z.decompress(data, self.cap - self.size + 1)
-            self._add(out)
-            data = self._z.unconsumed_tail
-
-    def finish(self) -> bytes:
-        if self._z is not None:
-            self._add(self._z.flush(self.cap - self.size + 1))
-        return b"".join(self.parts)
-
-    def _add(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.cap:
-            raise OverflowError
-        if data:
-            self.parts.append(data)
-
-
-def make_client(concurrency: int, user_agent: str | None = None) -> httpx.AsyncClient:
-    """The one client every feed fetch shares (connection pool sized to the concurrency)."""
-    return httpx.AsyncClient(
-        headers={
-            "User-Agent": user_agent or USER_AGENT,
-            "Accept": ACCEPT,
-            "Accept-Encoding": "gzip, deflate",
-        },
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
-        timeout=httpx.Timeout(30.0, connect=CONNECT_TIMEOUT),
-        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-        trust_env=False,
-    )
-
-
-class Fetcher:
-    """Fetches feed bodies with conditional GET; one instance for the whole process."""
-
-    def __init__(self, client: httpx.AsyncClient, limits: FetchLimits) -> None:
-        self._client = client
+    def __init__(
+        self,
+        connections: Connections,
+        limits: FetchLimits = FetchLimits(),
+        policy: AddressPolicy = PUBLIC_ONLY,
+        user_agent: str | None = None,
+    ) -> None:
+        self._connections = connections
         self._limits = limits
+        self._policy = policy
+        self._user_agent = user_agent or USER_AGENT
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -108,77 +82,187 @@ class Fetcher:
     async def __aexit__(
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self._client.aclose()
+        await self._connections.aclose()
 
     async def fetch(
-        self, url: str, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        options: FetchOptions = NO_OPTIONS,
     ) -> FetchResult:
-        """GET ``url``, conditional on the stored validators.
+        """GET ``url``, conditional on the stored validators, with the feed's options.
 
         Raises:
-            FetchError: network failure, HTTP error status, deadline or size cap exceeded.
+            FetchError: a refused address, network failure, HTTP error status, too many
+                or looping redirects, deadline or size cap exceeded.
         """
-        headers = {}
+        conditional = {}
         if etag:
-            headers["If-None-Match"] = etag
+            conditional["If-None-Match"] = etag
         if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        deadline = self._limits.deadline
+            conditional["If-Modified-Since"] = last_modified
+        deadline = options.timeout or self._limits.deadline
         try:
-            # One deadline over the whole fetch: httpx's timeouts are per operation, so a
-            # body trickling one byte at a time would never trip them.
+            # One deadline over the whole fetch: httpcore's timeouts are per operation, so
+            # a body trickling one byte at a time would never trip them.
             async with asyncio.timeout(deadline):
-                return await self._get(url, headers)
+                return await self._follow(url, conditional, options, deadline)
         except TimeoutError:
             raise FetchError(url, f"the fetch took longer than {deadline:g} seconds") from None
-        except httpx.TooManyRedirects:
-            raise FetchError(url, f"more than {MAX_REDIRECTS} redirects") from None
-        except httpx.ConnectError as exc:
-            raise FetchError(url, f"could not connect ({_describe(exc)})") from None
-        except httpx.TimeoutException:
+        except httpcore.TimeoutException:
             raise FetchError(url, "the server did not answer in time") from None
-        except httpx.HTTPError as exc:
+        except httpcore.ProxyError as exc:
+            raise FetchError(url, f"the proxy failed ({_describe(exc)})") from None
+        except httpcore.ConnectError as exc:
+            raise FetchError(url, f"could not connect ({_describe(exc)})") from None
+        except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
             raise FetchError(url, f"the transfer failed ({_describe(exc)})") from None
+        except (httpx.InvalidURL, httpcore.UnsupportedProtocol) as exc:
+            raise FetchError(url, f"the URL cannot be fetched ({_describe(exc)})") from None
 
-    async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
-        async with self._client.stream("GET", url, headers=headers) as response:
-            if response.status_code == 304:
-                return FetchResult(
-                    url=url,
-                    not_modified=True,
-                    etag=response.headers.get("etag"),
-                    last_modified=response.headers.get("last-modified"),
-                )
-            if not 200 <= response.status_code < 300:
-                phrase = response.reason_phrase or ""
-                raise FetchError(
-                    url, f"the server answered HTTP {response.status_code} {phrase}".rstrip()
-                )
-            body = await self._read(url, response)
+    async def _follow(
+        self, url: str, conditional: dict[str, str], options: FetchOptions, deadline: float
+    ) -> FetchResult:
+        pool = self._connections.pool(self._policy, options.proxy, options.verify_tls)
+        origin = current = httpx.URL(url)
+        seen = {current}
+        hops: list[int] = []
+        while True:
+            hop = str(current) if hops else None
+            try:
+                refused = self._policy.literal_refusal(current.host)
+                if refused is not None:  # also through a proxy, which resolves names itself
+                    raise refused
+                headers = self._headers(origin, current, conditional, options)
+                async with pool.stream(
+                    "GET", _core_url(current), headers=headers, extensions=_extensions(deadline)
+                ) as response:
+                    if response.status not in REDIRECTS:
+                        final = str(current) if hops else None
+                        return await self._result(url, response, final, hops)
+                    target = _redirect_target(url, current, response)
+            except AddressRefused as exc:
+                raise FetchError(url, exc.sentence(hop)) from None
+            if len(hops) >= MAX_REDIRECTS:
+                raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
+            if target in seen:
+                raise FetchError(url, f"the redirects go round in a loop (back to {target})")
+            seen.add(target)
+            hops.append(response.status)
+            current = target
+
+    def _headers(
+        self,
+        origin: httpx.URL,
+        current: httpx.URL,
+        conditional: dict[str, str],
+        options: FetchOptions,
+    ) -> list[tuple[bytes, bytes]]:
+        headers = httpx.Headers(
+            {"User-Agent": self._user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
+        )
+        # The feed's own headers and credentials may be secrets: only for its own site.
+        if _same_site(origin, current):
+            for name, value in options.headers:
+                headers[name] = value
+            username, password = options.username, options.password
+            if username is None and origin.username:
+                username, password = origin.username, origin.password
+            if username is not None:
+                token = base64.b64encode(f"{username}:{password or ''}".encode()).decode()
+                headers["Authorization"] = f"Basic {token}"
+        if options.user_agent:
+            headers["User-Agent"] = options.user_agent
+        headers.update(conditional)
+        return headers.raw
+
+    async def _result(
+        self, url: str, response: httpcore.Response, final_url: str | None, hops: list[int]
+    ) -> FetchResult:
+        headers = httpx.Headers(response.headers)
+        permanent = bool(hops) and all(s in PERMANENT for s in hops)
+        if response.status == 304:
             return FetchResult(
                 url=url,
-                not_modified=False,
-                body=body,
-                etag=response.headers.get("etag"),
-                last_modified=response.headers.get("last-modified"),
-                content_type=response.headers.get("content-type"),
+                not_modified=True,
+                etag=headers.get("etag"),
+                last_modified=headers.get("last-modified"),
+                final_url=final_url,
+                permanent_redirect=permanent,
             )
+        if not 200 <= response.status < 300:
+            phrase = httpx.codes.get_reason_phrase(response.status)
+            raise FetchError(url, f"the server answered HTTP {response.status} {phrase}".rstrip())
+        body = await self._read(url, response, headers.get("content-encoding", ""))
+        return FetchResult(
+            url=url,
+            not_modified=False,
+            body=body,
+            etag=headers.get("etag"),
+            last_modified=headers.get("last-modified"),
+            content_type=headers.get("content-type"),
+            body_hash=hashlib.sha256(body).hexdigest(),
+            final_url=final_url,
+            permanent_redirect=permanent,
+        )
 
-    async def _read(self, url: str, response: httpx.Response) -> bytes:
+    async def _read(self, url: str, response: httpcore.Response, encoding: str) -> bytes:
         cap = self._limits.max_body
-        too_big = FetchError(url, f"the body is larger than the {cap} byte limit")
         try:
-            decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), cap)
+            decoder = BoundedDecoder(encoding, cap)
         except ValueError as exc:
             raise FetchError(url, str(exc)) from None
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in response.aiter_stream():
                 decoder.feed(chunk)
             return decoder.finish()
-        except OverflowError:
-            raise too_big from None
-        except zlib.error:
+        except BodyTooLarge:
+            raise FetchError(url, f"the body is larger than the {cap} byte limit") from None
+        except CorruptBody:
             raise FetchError(url, "the compressed body is corrupt") from None
+
+
+def _extensions(deadline: float) -> dict[str, object]:
+    """httpcore's per-operation timeouts; the pool wait is bounded by the deadline alone."""
+    connect = min(CONNECT_TIMEOUT, deadline)
+    timeouts = {"connect": connect, "read": READ_TIMEOUT, "write": READ_TIMEOUT, "pool": None}
+    return {"timeout": timeouts}
+
+
+def _core_url(url: httpx.URL) -> httpcore.URL:
+    return httpcore.URL(
+        scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+    )
+
+
+def _redirect_target(url: str, current: httpx.URL, response: httpcore.Response) -> httpx.URL:
+    """Where a redirect leads: its Location, resolved against the URL that gave it.
+
+    Raises:
+        FetchError: no Location, an unreadable one, or one that is not http(s).
+    """
+    status = response.status
+    location = httpx.Headers(response.headers).get("location", "").strip()
+    if not location:
+        raise FetchError(url, f"the server answered HTTP {status} without a Location to go to")
+    try:
+        target = current.join(location).copy_with(fragment=None)
+    except httpx.InvalidURL:
+        raise FetchError(url, f"a redirect (HTTP {status}) leads to an unreadable URL") from None
+    if target.scheme not in ("http", "https") or not target.host:
+        raise FetchError(url, f"a redirect (HTTP {status}) leads to {target}, not an http(s) URL")
+    return target
+
+
+def _same_site(origin: httpx.URL, other: httpx.URL) -> bool:
+    """Same host and port, or the same host moved from http to https (as httpx allows)."""
+    if origin.host != other.host:
+        return False
+    if origin.scheme == other.scheme:
+        return origin.port == other.port
+    upgrade = origin.scheme == "http" and other.scheme == "https"
+    return upgrade and origin.port is None and other.port is None
 
 
 def _describe(exc: BaseException) -> str:

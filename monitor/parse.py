@@ -1,9 +1,16 @@
-"""Pure parsing: feed bytes in, :class:`ParsedFeed` out (feedparser never fetches here)."""
+"""Pure parsing: feed bytes in, :class:`ParsedFeed` out (feedparser never fetches here).
+
+:func:`parse_feed` decodes the body (:mod:`monitor.charset`), then tells the formats
+apart by the body first and the Content-Type second: a body starting with ``{`` (or
+served as JSON) is a JSON Feed (:mod:`monitor.jsonfeed`); one starting as an HTML page
+is answered with the feeds the page advertises (:mod:`monitor.discover`); anything
+else goes to feedparser as RSS, Atom or RDF, transcoded to UTF-8 so that feedparser
+never second-guesses the encoding chosen here.
+"""
 
 from __future__ import annotations
 
 import calendar
-import hashlib
 import io
 import logging
 import re
@@ -15,12 +22,22 @@ from urllib.parse import urljoin
 import feedparser
 from feedparser.exceptions import CharacterEncodingOverride, NonXMLContentType
 
+from monitor import charset
+from monitor.discover import discover, looks_like_html, might_be_html
 from monitor.errors import ParseError
+from monitor.identity import entry_identity
+from monitor.jsonfeed import parse_json_feed
 from monitor.records import ParsedEntry, ParsedFeed
 from monitor.text import html_to_text, one_line
 
+__all__ = ["declares_entities", "entry_identity", "parse_feed"]
+
 log = logging.getLogger(__name__)
 
+_JSON_TYPES = ("application/feed+json", "application/json")
+_DECLARED_ENCODING = re.compile(r"\A(\s*<\?xml\s[^>]*?encoding\s*=\s*)([\"'])[^\"']*\2")
+# Web page errors name at most this many of the feeds it advertises.
+_SHOWN_FEEDS = 5
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 # Informational only: the body was read correctly all the same.
@@ -56,19 +73,47 @@ def declares_entities(body: bytes) -> bool:
 
 
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
-    """Parse an RSS or Atom body fetched from ``url``.
+    """Parse an RSS, Atom, RDF or JSON Feed body fetched from ``url``.
 
     A body feedparser can still read although it is not well-formed is kept, with the
     problem noted in ``ParsedFeed.problem``; a single bad entry is skipped.
 
     Raises:
-        ParseError: the body declares XML entities, or holds no readable feed.
+        ParseError: the body declares XML entities, is a web page (the message names
+            the feeds it advertises), or holds no readable feed.
     """
-    if declares_entities(body):
+    text = charset.decode(body, content_type).text
+    start = text.lstrip()[:1]
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if start == "{" or (media_type in _JSON_TYPES and start != "<"):
+        return parse_json_feed(text, url)
+    if looks_like_html(text):
+        raise _web_page(text, url)
+    utf8 = _as_utf8_xml(text)
+    # Checked on the bytes as sent and as feedparser will see them (any encoding).
+    if declares_entities(body) or declares_entities(utf8):
         raise ParseError(url, "the feed declares XML entities in its DOCTYPE, which is refused")
+    return _parse_xml(utf8, url, text, content_type)
+
+
+def _as_utf8_xml(text: str) -> bytes:
+    """The text as UTF-8 bytes whose XML declaration (if any) says so."""
+    return _DECLARED_ENCODING.sub(r"\1\2utf-8\2", text, count=1).encode("utf-8", "surrogatepass")
+
+
+def _web_page(text: str, url: str) -> ParseError:
+    feeds = discover(text, url)
+    if not feeds:
+        return ParseError(url, "this is a web page, not a feed, and it advertises no feeds")
+    shown = ", ".join(feeds[:_SHOWN_FEEDS])
+    more = f" and {len(feeds) - _SHOWN_FEEDS} more" if len(feeds) > _SHOWN_FEEDS else ""
+    return ParseError(url, f"this is a web page; it advertises these feeds: {shown}{more}")
+
+
+def _parse_xml(body: bytes, url: str, text: str, content_type: str | None) -> ParsedFeed:
     # No content-location: feedparser would resolve relative guids against it, and an
     # entry's identity must not change with the feed's URL. Links are resolved below.
-    headers = {"content-type": content_type or "application/xml"}
+    headers = {"content-type": "application/xml; charset=utf-8"}
     # A BytesIO, never bytes or str: given those, feedparser treats a body that looks
     # like a path or URL as one and opens it.
     result = feedparser.parse(
@@ -79,8 +124,10 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     if result.get("bozo") and not isinstance(bozo, _BENIGN):
         problem = f"the feed is not well-formed ({_reason(bozo)})"
     if not result.entries and not result.get("version"):
+        if might_be_html(text, content_type):
+            raise _web_page(text, url)
         detail = f" ({_reason(bozo)})" if problem else ""
-        raise ParseError(url, f"the body is not an RSS, Atom or RDF feed{detail}")
+        raise ParseError(url, f"the body is not an RSS, Atom, RDF or JSON feed{detail}")
     raw_title = result.feed.get("title")
     feed_title = one_line(raw_title, None) if isinstance(raw_title, str) and raw_title else None
     entries = []
@@ -122,16 +169,6 @@ def _published(raw: Any) -> datetime | None:
             except (OverflowError, ValueError, OSError):
                 return None
     return None
-
-
-def entry_identity(guid: str | None, link: str | None, title: str, published: str | None) -> str:
-    """An entry's identity within its feed: the guid/id, else the link, else a hash."""
-    if guid and guid.strip():
-        return guid.strip()
-    if link and link.strip():
-        return link.strip()
-    digest = hashlib.sha256(f"{title}\x00{published or ''}".encode()).hexdigest()
-    return f"sha256:{digest}"
 
 
 def _categories(raw: Any) -> tuple[str, ...]:

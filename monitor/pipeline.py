@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from monitor import policy
 from monitor.deliver.routing import alert_id, channels_for
 from monitor.errors import FetchError, ParseError, StoreError
-from monitor.fetch import Fetcher
+from monitor.fetch import NO_OPTIONS, Fetcher
 from monitor.match import Matcher
 from monitor.parse import parse_feed
-from monitor.records import FeedState, FetchResult, ParsedEntry, RuleMatch
+from monitor.records import FeedState, FetchOptions, FetchResult, ParsedEntry, RuleMatch
 from monitor.store import entries, feeds, hits, outbox
 from monitor.store.db import Database
 from monitor.text import one_line
@@ -39,6 +39,7 @@ class FeedSettings:
 
     interval: timedelta
     backlog: timedelta
+    fetch: FetchOptions = NO_OPTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,9 @@ async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
     fetch_seconds = None
     try:
         try:
-            result = await poller.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
+            result = await poller.fetcher.fetch(
+                feed.url, feed.etag, feed.last_modified, settings.fetch
+            )
         finally:
             fetch_seconds = time.monotonic() - started  # failed fetches count too
         outcome = await asyncio.to_thread(_process, poller, feed, settings, result)
@@ -106,7 +109,8 @@ def _process(
     """Parse, match and store one fetched feed (runs in a worker thread)."""
     db, now = poller.db, poller.clock()
     next_poll = policy.next_poll_at(now, settings.interval, poller.rng)
-    if result.not_modified:
+    # A body identical to the last one read is unchanged too: it is not parsed again.
+    if result.not_modified or (result.body_hash and result.body_hash == feed.body_hash):
         with db.transaction() as s:
             feeds.mark_success(s, feed.id, now, next_poll, result.etag, result.last_modified)
         return PollOutcome(url=feed.url, unchanged=True)
@@ -149,6 +153,7 @@ def _process(
             result.last_modified,
             parsed.title,
             changed=True,
+            body_hash=result.body_hash,
         )
     return PollOutcome(
         url=feed.url,

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
+class FetchOptions:
+    """A feed's own fetch settings from its ``[[feeds]]`` table; the defaults change nothing.
+
+    ``timeout`` (seconds) replaces the whole-fetch deadline of ``[network] timeout``.
+    Headers, the password and the proxy URL are left out of ``repr``: they may hold
+    secrets, which must never reach a log.
+    """
+
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    user_agent: str | None = None
+    proxy: str | None = field(default=None, repr=False)  # may carry the proxy's password
+    verify_tls: bool = True
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FetchResult:
-    """What a fetch returned: a body (200) or "not modified" (304)."""
+    """What a fetch returned: a body (200) or "not modified" (304).
+
+    ``body_hash`` is the SHA-256 (hex) of the decoded body. ``final_url`` is where the
+    redirects led (``None`` without redirects); ``permanent_redirect`` says that every
+    one of them was a 301 or 308, so the feed has moved for good.
+    """
 
     url: str
     not_modified: bool
@@ -16,6 +39,9 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
+    body_hash: str | None = None
+    final_url: str | None = None
+    permanent_redirect: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +94,7 @@ class FeedState:
     last_modified: str | None
     consecutive_errors: int
     first_success_at: datetime | None
+    body_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

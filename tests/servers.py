@@ -6,6 +6,7 @@ import email
 import email.policy
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -59,7 +60,8 @@ class HTTPServer:
     answered in turn (the last one repeats). ETag/If-None-Match gives 304 by itself.
     """
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, tls: ssl.SSLContext | None = None) -> None:
+        self.scheme = "https" if tls else "http"
         self.routes: dict[str, list[Route]] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -109,6 +111,8 @@ class HTTPServer:
 
         self._server = _QuietServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         # A short poll interval: shutdown() waits for it, at every test's teardown.
         self._thread = threading.Thread(
@@ -124,7 +128,7 @@ class HTTPServer:
         self._server.server_close()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def route(self, path: str, *replies: Route) -> str:
         with self._lock:

@@ -52,7 +52,7 @@ def test_bad_feeds_are_recorded_and_the_others_still_polled(
     out = poll(config).output
     assert "polled 5 feeds" in out
     assert "3 failed" in out
-    assert f"failed: {page}: the body is not an RSS, Atom or RDF feed" in out
+    assert f"failed: {page}: this is a web page, not a feed, and it advertises no feeds" in out
     assert f"failed: {missing}: the server answered HTTP 404 Not Found" in out
     assert f"failed: {dead}: could not connect" in out
 

@@ -9,14 +9,15 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.config import RuleConfig
+from monitor.connections import Connections
 from monitor.fetch import Fetcher, FetchLimits
 from monitor.match import compile_rules
+from monitor.netguard import AddressPolicy
 from monitor.pipeline import FeedSettings, Poller, poll_feed
 from monitor.records import ParsedEntry, RuleMatch
 from monitor.store import entries, feeds, hits, outbox
@@ -107,10 +108,11 @@ def test_an_unexpected_failure_is_recorded_and_backs_off(db: Database, http: HTT
         (state,) = feeds.active(s)
 
     async def run() -> str | None:
-        async with httpx.AsyncClient() as client:
+        loopback = AddressPolicy.allowing(["127.0.0.1"])
+        async with Fetcher(Connections(4), FetchLimits(), loopback) as fetcher:
             poller = Poller(
                 db=db,
-                fetcher=Fetcher(client, FetchLimits()),
+                fetcher=fetcher,
                 matcher=_Broken(),
                 rule_channels={},
                 urgent_rules=frozenset(),

@@ -107,7 +107,7 @@ def test_html_page_is_not_a_feed() -> None:
     with pytest.raises(ParseError) as info:
         sample("not-a-feed.html")
     assert info.value.url == "http://127.0.0.1/not-a-feed.html"
-    assert "not an RSS, Atom or RDF feed" in str(info.value)
+    assert str(info.value) == "this is a web page, not a feed, and it advertises no feeds"
 
 
 @pytest.mark.parametrize("body", [b"", b"   ", b"hello world", b"\x00\xff\xfe garbage", b"{}"])

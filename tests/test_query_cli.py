@@ -55,14 +55,14 @@ def test_a_saved_feed_file() -> None:
 
 def test_a_live_feed(http: HTTPServer) -> None:
     url = http.feed("/world.rss", "world.rss")
-    code, out, _ = run("--url", url, "ceasefire")
+    code, out, _ = run("--url", url, "--allow", "127.0.0.1", "ceasefire")
     assert code == 0
     assert "match: Ceasefire talks resume in Geneva" in out
     assert out.splitlines()[-1].endswith("entries match")
 
 
 def test_a_live_feed_that_fails_is_an_error(http: HTTPServer) -> None:
-    code, _, err = run("--url", http.url("/missing.rss"), "ceasefire")
+    code, _, err = run("--url", http.url("/missing.rss"), "--allow", "127.0.0.1", "ceasefire")
     assert code == 1
     # (The test server's own thread may print to stderr too.)
     assert err.splitlines()[-1].startswith("error: ") and "404" in err

@@ -12,8 +12,10 @@ import click
 from monitor import fetch
 from monitor.cli import cli
 from monitor.cli.hits import marked
+from monitor.connections import Connections
 from monitor.match.probe import QueryCache, check_line, compile_query, text_entry
 from monitor.match.query import QueryError
+from monitor.netguard import AddressPolicy
 from monitor.parse import parse_feed
 from monitor.text import one_line
 
@@ -27,6 +29,11 @@ from monitor.text import one_line
     help="Match the entries of a saved RSS or Atom file.",
 )
 @click.option("--url", help="Fetch this feed now and match its entries.")
+@click.option(
+    "--allow",
+    multiple=True,
+    help="A non-public host or network --url may fetch from (like [network] allow).",
+)
 @click.option(
     "--exact", is_flag=True, help="No spelling variants or inflection (like exact = true)."
 )
@@ -43,6 +50,7 @@ def match(
     query: str | None,
     file: Path | None,
     url: str | None,
+    allow: tuple[str, ...],
     exact: bool,
     show_all: bool,
     jsonl: bool,
@@ -79,7 +87,7 @@ def match(
     if file is not None:
         entries = list(parse_feed(file.read_bytes(), file.resolve().as_uri()).entries)
     elif url is not None:
-        entries = list(parse_feed(*_fetch(url)).entries)
+        entries = list(parse_feed(*_fetch(url, allow)).entries)
     else:
         entries = [text_entry(sys.stdin.read())]
     terminal = sys.stdout.isatty()
@@ -101,10 +109,11 @@ def match(
         click.echo(f"{matched} of {len(entries)} entries match")
 
 
-def _fetch(url: str) -> tuple[bytes, str, str | None]:
+def _fetch(url: str, allow: tuple[str, ...]) -> tuple[bytes, str, str | None]:
     async def get() -> tuple[bytes, str, str | None]:
-        async with fetch.make_client(1) as client:
-            result = await fetch.Fetcher(client, fetch.FetchLimits()).fetch(url)
+        policy = AddressPolicy.allowing(allow)
+        async with fetch.Fetcher(Connections(1), fetch.FetchLimits(), policy) as fetcher:
+            result = await fetcher.fetch(url)
         return result.body, url, result.content_type
 
     return asyncio.run(get())

@@ -98,6 +98,7 @@ def _state(row: Feed) -> FeedState:
         last_modified=row.last_modified,
         consecutive_errors=row.consecutive_errors,
         first_success_at=row.first_success_at,
+        body_hash=row.body_hash,
     )
 
 
@@ -133,12 +134,15 @@ def mark_success(
     last_modified: str | None,
     title: str | None = None,
     changed: bool = False,
+    body_hash: str | None = None,
 ) -> None:
     """Record a successful poll (200 or 304): validators kept, errors cleared;
-    ``changed`` when it brought a body (a 200)."""
+    ``changed`` when it brought a body (a 200) that was read, whose SHA-256 is
+    ``body_hash``."""
     row = session.get_one(Feed, feed_id)
     if changed:
         row.last_changed_at = now
+        row.body_hash = body_hash
     row.title = title or row.title
     row.last_polled_at = now
     row.last_success_at = now

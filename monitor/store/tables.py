@@ -80,6 +80,8 @@ class Feed(Base):
     # When the feed last answered with a body (not a 304): its entries then present
     # have last_seen_at equal to it, and retention keeps them.
     last_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # SHA-256 (hex) of the last body read: the same body again is not parsed again.
+    body_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Entry(Base):
