@@ -133,8 +133,8 @@ class Fetcher:
             raise FetchError(url, f"the fetch took longer than {deadline:g} seconds") from None
         except httpx.TooManyRedirects:
             raise FetchError(url, f"more than {MAX_REDIRECTS} redirects") from None
-        except httpx.ConnectError as exc:
-            raise FetchError(url, f"could not connect ({_describe(exc)})") from None
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise FetchError(url, f"could not connect ({_describe(exc)})", network=True) from None
         except httpx.TimeoutException:
             raise FetchError(url, "the server did not answer in time") from None
         except httpx.HTTPError as exc:
@@ -142,26 +142,31 @@ class Fetcher:
 
     async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
         async with self._client.stream("GET", url, headers=headers) as response:
+            h = response.headers
+            hints = {
+                "etag": h.get("etag"),
+                "last_modified": h.get("last-modified"),
+                "cache_control": h.get("cache-control"),
+                "expires": h.get("expires"),
+                "date": h.get("date"),
+            }
             if response.status_code == 304:
-                return FetchResult(
-                    url=url,
-                    not_modified=True,
-                    etag=response.headers.get("etag"),
-                    last_modified=response.headers.get("last-modified"),
-                )
+                return FetchResult(url=url, not_modified=True, **hints)
             if not 200 <= response.status_code < 300:
-                phrase = response.reason_phrase or ""
+                code = response.status_code
                 raise FetchError(
-                    url, f"the server answered HTTP {response.status_code} {phrase}".rstrip()
+                    url,
+                    f"the server answered HTTP {code} {response.reason_phrase or ''}".rstrip(),
+                    status=code,
+                    retry_after=h.get("retry-after") if code in (429, 503) else None,
                 )
             body = await self._read(url, response)
             return FetchResult(
                 url=url,
                 not_modified=False,
                 body=body,
-                etag=response.headers.get("etag"),
-                last_modified=response.headers.get("last-modified"),
-                content_type=response.headers.get("content-type"),
+                content_type=h.get("content-type"),
+                **hints,
             )
 
     async def _read(self, url: str, response: httpx.Response) -> bytes:

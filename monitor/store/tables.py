@@ -80,6 +80,10 @@ class Feed(Base):
     # When the feed last answered with a body (not a 304): its entries then present
     # have last_seen_at equal to it, and retention keeps them.
     last_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A 429 or 503 with Retry-After: not polled before this, not even by `poll`.
+    retry_after_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An HTTP 410 Gone: polling stopped until the feed is removed from the config and added back.
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Entry(Base):
