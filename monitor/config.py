@@ -182,6 +182,8 @@ class RetentionConfig(_Model):
 class NetworkConfig(_Model):
     allow: tuple[str, ...] = ()
     concurrency: int = Field(default=16, ge=1, le=1024)
+    per_host: int = Field(default=2, ge=1, le=64)
+    starts_per_second: float = Field(default=50, gt=0, le=10000)
     timeout: PositiveDuration = timedelta(seconds=30)
     max_body: int = Field(default=10 * 1024 * 1024, ge=1024)
     user_agent: str | None = None
@@ -201,6 +203,8 @@ class NetworkConfig(_Model):
 class DefaultsConfig(_Model):
     interval: PositiveDuration = timedelta(minutes=15)
     backlog_alerts: Duration = timedelta(hours=24)
+    max_interval: PositiveDuration = timedelta(days=1)
+    hints: bool = True
 
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
@@ -219,6 +223,8 @@ class FeedConfig(_Model):
     name: str | None = None
     interval: PositiveDuration | None = None
     backlog_alerts: Duration | None = None
+    max_interval: PositiveDuration | None = None
+    hints: bool | None = None
     headers: dict[str, Annotated[str, AfterValidator(_one_line)]] = {}
     username: Annotated[str, AfterValidator(_one_line)] | None = None
     password: SecretStr | None = None
@@ -509,6 +515,14 @@ class Config(_Model):
                         ("rules", i, "channels"), f"channel {name!r} is not defined in [channels]"
                     )
         return self
+
+    def feed_max_interval(self, feed: FeedConfig) -> timedelta:
+        """How far publisher hints may lengthen the feed's interval."""
+        return feed.max_interval or self.defaults.max_interval
+
+    def feed_hints(self, feed: FeedConfig) -> bool:
+        """Whether the feed's caching and syndication hints are honoured."""
+        return feed.hints if feed.hints is not None else self.defaults.hints
 
     def feed_interval(self, feed: FeedConfig) -> timedelta:
         """The feed's own poll interval, else the default."""

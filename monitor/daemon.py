@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -37,6 +38,7 @@ from monitor import __version__, config, fetch, policy
 from monitor.api.app import make_app
 from monitor.api.server import HttpServer
 from monitor.connections import Connections
+from monitor.connectivity import Connectivity
 from monitor.cycle import CycleReport
 from monitor.deliver import build_channels
 from monitor.deliver.worker import DrainReport, drain, release_orphans
@@ -85,6 +87,22 @@ def fetch_options(feed: config.FeedConfig) -> FetchOptions:
     )
 
 
+class Pacer:
+    """At most ``rate`` fetches start per second, spread evenly (so a thousand feeds due
+    at once do not open a thousand connections in the same instant)."""
+
+    def __init__(self, rate: float) -> None:
+        self._gap = 1.0 / rate
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        now = time.monotonic()
+        start = max(now, self._next)
+        self._next = start + self._gap
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
 class Daemon:
     """Owns the clients, the matcher and the background work of one process."""
 
@@ -110,6 +128,10 @@ class Daemon:
             trust_env=False, headers={"User-Agent": net.user_agent or fetch.USER_AGENT}
         )
         self._gate = asyncio.Semaphore(net.concurrency)
+        self._per_host = net.per_host
+        self._host_gates: dict[str, asyncio.Semaphore] = {}
+        self._pace = Pacer(net.starts_per_second)
+        self.connectivity = Connectivity()  # kept across reloads
         self._in_flight: set[int] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._draining: asyncio.Task[DrainReport] | None = None
@@ -142,12 +164,24 @@ class Daemon:
             urgent_rules=frozenset(r.name for r in cfg.rules if r.urgent),
             plans=plans,
             settings={
-                f.url: FeedSettings(cfg.feed_interval(f), cfg.feed_backlog(f), fetch_options(f))
+                f.url: FeedSettings(
+                    cfg.feed_interval(f),
+                    cfg.feed_backlog(f),
+                    fetch_options(f),
+                    cfg.feed_max_interval(f),
+                    cfg.feed_hints(f),
+                )
                 for f in cfg.feeds
             },
-            default=FeedSettings(cfg.defaults.interval, cfg.defaults.backlog_alerts),
+            default=FeedSettings(
+                cfg.defaults.interval,
+                cfg.defaults.backlog_alerts,
+                max_interval=cfg.defaults.max_interval,
+                hints=cfg.defaults.hints,
+            ),
             clock=self.clock,
             rng=self.rng,
+            connectivity=self.connectivity,
         )
         self.config, self.channels, self.plans, self.poller = cfg, channels, plans, poller
 
@@ -185,8 +219,12 @@ class Daemon:
         self._in_flight.update(f.id for f in batch)
 
         async def one(feed: FeedState) -> PollOutcome:
+            host = urlsplit(feed.url).netloc.lower()
+            gate = self._host_gates.setdefault(host, asyncio.Semaphore(self._per_host))
             try:
-                async with self._gate:
+                # The host's gate first: feeds queued behind a slow host hold no global slot.
+                async with gate, self._gate:
+                    await self._pace.wait()
                     outcome = await poll_feed(self.poller, feed)
             finally:
                 self._in_flight.discard(feed.id)
@@ -211,10 +249,19 @@ class Daemon:
         if (await self.poll(batch)).alerts:
             await self.drain_job()
 
-    async def poll_all(self) -> CycleReport:
-        """Poll every configured feed once, due or not."""
-        batch = await asyncio.to_thread(self._read, feeds.active)
-        return await self.poll(batch)
+    async def poll_all(self) -> tuple[CycleReport, list[tuple[str, str]]]:
+        """Poll every configured feed once, due or not, whatever its interval, hints and
+        backoff; except those gone (410) or under a Retry-After still in force, returned
+        with why."""
+        now = self.clock()
+
+        def read(s: Session) -> tuple[list[FeedState], list[tuple[str, str]]]:
+            skipped = feeds.skipped(s, now)
+            left_out = {url for url, _ in skipped}
+            return [f for f in feeds.active(s) if f.url not in left_out], skipped
+
+        batch, skipped = await asyncio.to_thread(self._read, read)
+        return await self.poll(batch), skipped
 
     async def drain(self, *, ignore_delay: bool = False) -> DrainReport:
         """Send due alerts (every pending one with ``ignore_delay``)."""

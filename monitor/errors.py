@@ -25,12 +25,28 @@ class ConfigError(MonitorError):
 
 
 class FetchError(MonitorError):
-    """A feed could not be fetched."""
+    """A feed could not be fetched.
 
-    def __init__(self, url: str, reason: str) -> None:
+    ``status`` is the HTTP status of an error answer; ``retry_after`` the raw
+    ``Retry-After`` header of a 429 or 503; ``network`` is true when no connection could
+    be made at all (DNS, refused, unreachable): a sign the machine may be offline.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: str | None = None,
+        network: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.url = url
         self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+        self.network = network
 
 
 class ParseError(MonitorError):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from types import TracebackType
@@ -110,12 +111,14 @@ class Fetcher:
                 return await self._follow(url, conditional, options, deadline)
         except TimeoutError:
             raise FetchError(url, f"the fetch took longer than {deadline:g} seconds") from None
+        except httpcore.ConnectTimeout as exc:
+            raise FetchError(url, f"could not connect ({_describe(exc)})", network=True) from None
         except httpcore.TimeoutException:
             raise FetchError(url, "the server did not answer in time") from None
         except httpcore.ProxyError as exc:
             raise FetchError(url, f"the proxy failed ({_describe(exc)})") from None
         except httpcore.ConnectError as exc:
-            raise FetchError(url, f"could not connect ({_describe(exc)})") from None
+            raise FetchError(url, f"could not connect ({_describe(exc)})", network=True) from None
         except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
             raise FetchError(url, f"the transfer failed ({_describe(exc)})") from None
         except (httpx.InvalidURL, httpcore.UnsupportedProtocol) as exc:
@@ -182,29 +185,34 @@ class Fetcher:
     ) -> FetchResult:
         headers = httpx.Headers(response.headers)
         permanent = bool(hops) and all(s in PERMANENT for s in hops)
-        if response.status == 304:
-            return FetchResult(
-                url=url,
-                not_modified=True,
-                etag=headers.get("etag"),
-                last_modified=headers.get("last-modified"),
-                final_url=final_url,
-                permanent_redirect=permanent,
+        status = response.status
+        if not 200 <= status < 300 and status != 304:
+            phrase = httpx.codes.get_reason_phrase(status)
+            raise FetchError(
+                url,
+                f"the server answered HTTP {status} {phrase}".rstrip(),
+                status=status,
+                retry_after=headers.get("retry-after") if status in (429, 503) else None,
             )
-        if not 200 <= response.status < 300:
-            phrase = httpx.codes.get_reason_phrase(response.status)
-            raise FetchError(url, f"the server answered HTTP {response.status} {phrase}".rstrip())
-        body = await self._read(url, response, headers.get("content-encoding", ""))
-        return FetchResult(
+        result = FetchResult(
             url=url,
-            not_modified=False,
-            body=body,
+            not_modified=status == 304,
             etag=headers.get("etag"),
             last_modified=headers.get("last-modified"),
-            content_type=headers.get("content-type"),
-            body_hash=hashlib.sha256(body).hexdigest(),
+            cache_control=headers.get("cache-control"),
+            expires=headers.get("expires"),
+            date=headers.get("date"),
             final_url=final_url,
             permanent_redirect=permanent,
+        )
+        if result.not_modified:
+            return result
+        body = await self._read(url, response, headers.get("content-encoding", ""))
+        return dataclasses.replace(
+            result,
+            body=body,
+            content_type=headers.get("content-type"),
+            body_hash=hashlib.sha256(body).hexdigest(),
         )
 
     async def _read(self, url: str, response: httpcore.Response, encoding: str) -> bytes:

@@ -140,7 +140,19 @@ def _parse_xml(body: bytes, url: str, text: str, content_type: str | None) -> Pa
         title=feed_title,
         entries=tuple(entries),
         problem=problem,
+        ttl_minutes=_whole_number(result.feed.get("ttl")),
+        update_period=_word(result.feed.get("sy_updateperiod")),
+        update_frequency=_whole_number(result.feed.get("sy_updatefrequency")),
     )
+
+
+def _whole_number(value: Any) -> int | None:
+    text = value.strip() if isinstance(value, str) else ""
+    return int(text) if text.isdigit() and 0 < int(text) < 10**7 else None
+
+
+def _word(value: Any) -> str | None:
+    return value.strip().lower() if isinstance(value, str) and value.strip() else None
 
 
 def _reason(exc: object) -> str:

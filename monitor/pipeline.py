@@ -15,16 +15,25 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
 from monitor import policy
+from monitor.connectivity import Connectivity
 from monitor.deliver.routing import alert_id, channels_for
 from monitor.errors import FetchError, ParseError, StoreError
 from monitor.fetch import NO_OPTIONS, Fetcher
 from monitor.match import Matcher
 from monitor.parse import parse_feed
-from monitor.records import FeedState, FetchOptions, FetchResult, ParsedEntry, RuleMatch
+from monitor.records import (
+    FeedState,
+    FetchOptions,
+    FetchResult,
+    ParsedEntry,
+    ParsedFeed,
+    RuleMatch,
+)
 from monitor.store import entries, feeds, hits, outbox
 from monitor.store.db import Database
 from monitor.text import one_line
@@ -40,6 +49,8 @@ class FeedSettings:
     interval: timedelta
     backlog: timedelta
     fetch: FetchOptions = NO_OPTIONS
+    max_interval: timedelta = timedelta(days=1)
+    hints: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +67,7 @@ class Poller:
     default: FeedSettings
     clock: Callable[[], datetime]
     rng: random.Random
+    connectivity: Connectivity = dataclasses.field(default_factory=Connectivity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,19 +100,36 @@ async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
             result = await poller.fetcher.fetch(
                 feed.url, feed.etag, feed.last_modified, settings.fetch
             )
+        except FetchError as exc:
+            _observe(poller, feed.url, connected=not exc.network)
+            raise
         finally:
             fetch_seconds = time.monotonic() - started  # failed fetches count too
+        _observe(poller, feed.url, connected=True)
         outcome = await asyncio.to_thread(_process, poller, feed, settings, result)
         return dataclasses.replace(outcome, fetch_seconds=fetch_seconds)
     except Exception as exc:  # one feed's top level: record it, back off, keep polling
         known = isinstance(exc, FetchError | ParseError | StoreError)
         reason = one_line(str(exc) if known else f"unexpected failure: {exc!r}", 300)
-        log.warning("feed %s: %s", feed.url, reason)
+        offline = isinstance(exc, FetchError) and exc.network and poller.connectivity.offline
+        if not offline:
+            log.warning("feed %s: %s", feed.url, reason)
         try:
-            await asyncio.to_thread(_record_error, poller, feed, settings, reason)
+            await asyncio.to_thread(_record_error, poller, feed, settings, reason, exc, offline)
         except StoreError as store_exc:
             log.error("feed %s: could not record the error: %s", feed.url, store_exc)
         return PollOutcome(url=feed.url, error=reason, fetch_seconds=fetch_seconds)
+
+
+def _observe(poller: Poller, url: str, connected: bool) -> None:
+    change = poller.connectivity.observe(urlsplit(url).netloc, connected)
+    if change == "offline":
+        log.warning(
+            "no feed server can be reached: this machine seems to be offline; connection"
+            " failures are not counted against feeds until a server answers again"
+        )
+    elif change == "online":
+        log.info("a feed server answered again: the network is back")
 
 
 def _process(
@@ -108,14 +137,15 @@ def _process(
 ) -> PollOutcome:
     """Parse, match and store one fetched feed (runs in a worker thread)."""
     db, now = poller.db, poller.clock()
-    next_poll = policy.next_poll_at(now, settings.interval, poller.rng)
     # A body identical to the last one read is unchanged too: it is not parsed again.
     if result.not_modified or (result.body_hash and result.body_hash == feed.body_hash):
+        next_poll = _next_poll(poller, settings, result, None, now)
         with db.transaction() as s:
             feeds.mark_success(s, feed.id, now, next_poll, result.etag, result.last_modified)
         return PollOutcome(url=feed.url, unchanged=True)
 
     parsed = parse_feed(result.body, feed.url, result.content_type)
+    next_poll = _next_poll(poller, settings, result, parsed, now)
     if parsed.problem:
         log.warning("feed %s: %s; its entries are used anyway", feed.url, parsed.problem)
     # A feed may list one entry twice: the first occurrence counts.
@@ -165,6 +195,29 @@ def _process(
     )
 
 
+def _next_poll(
+    poller: Poller,
+    settings: FeedSettings,
+    result: FetchResult,
+    parsed: ParsedFeed | None,
+    now: datetime,
+) -> datetime:
+    """The interval, lengthened by the publisher's hints (unless the feed ignores them)."""
+    hint = None
+    if settings.hints:
+        hint = policy.publisher_hint(
+            result.cache_control,
+            result.expires,
+            result.date,
+            parsed.ttl_minutes if parsed else None,
+            parsed.update_period if parsed else None,
+            parsed.update_frequency if parsed else None,
+            now,
+        )
+    interval = policy.polite_interval(settings.interval, hint, settings.max_interval)
+    return policy.next_poll_at(now, interval, poller.rng)
+
+
 def _queue(
     session: Session,
     poller: Poller,
@@ -183,10 +236,34 @@ def _queue(
     return len(routed)
 
 
-def _record_error(poller: Poller, feed: FeedState, settings: FeedSettings, reason: str) -> None:
+def _record_error(
+    poller: Poller,
+    feed: FeedState,
+    settings: FeedSettings,
+    reason: str,
+    exc: Exception,
+    offline: bool,
+) -> None:
+    """Record a failed poll: backoff, or the server's Retry-After, or 410's stop; while
+    the machine is offline, a connection failure is not counted and retried as usual."""
     now = poller.clock()
+    fetch = exc if isinstance(exc, FetchError) else None
+    if offline:
+        retry = policy.next_poll_at(now, settings.interval, poller.rng)
+        with poller.db.transaction() as s:
+            feeds.mark_error(s, feed.id, now, retry, reason, count=False)
+        return
     retry = policy.next_poll_after_error(
         now, settings.interval, feed.consecutive_errors + 1, poller.rng
     )
+    wait = policy.retry_after(fetch.retry_after, now) if fetch else None
+    until = now + wait if wait is not None else None
+    if until is not None:
+        retry = max(retry, until)
+    gone = fetch is not None and fetch.status == 410
+    if gone:
+        log.warning(
+            "feed %s answered 410 Gone: polling it stops; remove it from the config", feed.url
+        )
     with poller.db.transaction() as s:
-        feeds.mark_error(s, feed.id, now, retry, reason)
+        feeds.mark_error(s, feed.id, now, retry, reason, retry_after_until=until, gone=gone)

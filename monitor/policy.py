@@ -6,7 +6,9 @@ the clock and the jitter.
 
 from __future__ import annotations
 
+import email.utils
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -171,3 +173,79 @@ def gives_up(permanent: bool, queued_at: datetime, now: datetime, plan: Delivery
     """A permanent refusal (a 4xx) of an alert queued longer ago than ``give_up_after``
     marks it failed; anything else is retried."""
     return permanent and now - queued_at >= plan.give_up_after
+
+
+# -- publisher hints (issue: polite polling) --------------------------------------------
+
+_SY_PERIOD = {
+    "hourly": 3600,
+    "daily": 86400,
+    "weekly": 7 * 86400,
+    "monthly": 30 * 86400,
+    "yearly": 365 * 86400,
+}
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?", re.IGNORECASE)
+MAX_RETRY_AFTER = timedelta(days=1)
+
+
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP date (RFC 9110 5.6.7) as an aware datetime, or None."""
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """A ``Retry-After`` header (seconds, or an HTTP date; RFC 9110 10.2.3) as a delay from
+    ``now``, at most a day; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(timedelta(seconds=int(value)), MAX_RETRY_AFTER)
+    when = http_date(value)
+    if when is None:
+        return None
+    return min(max(when - now, timedelta(0)), MAX_RETRY_AFTER)
+
+
+def publisher_hint(
+    cache_control: str | None,
+    expires: str | None,
+    date: str | None,
+    ttl_minutes: int | None,
+    update_period: str | None,
+    update_frequency: int | None,
+    now: datetime,
+) -> timedelta | None:
+    """The longest polling interval the publisher asks for, or None.
+
+    Cache-Control ``max-age`` (else ``Expires`` minus ``Date``; RFC 9111 4.2.1), RSS
+    ``<ttl>`` (minutes) and ``sy:updatePeriod`` / ``sy:updateFrequency`` (the RSS 1.0
+    syndication module). ``no-cache``/``no-store`` ask nothing of a poller's interval.
+    """
+    hints: list[timedelta] = []
+    max_age = _MAX_AGE.search(cache_control or "")
+    if max_age:
+        hints.append(timedelta(seconds=int(max_age.group(1))))
+    else:
+        expires_at = http_date(expires)
+        if expires_at is not None:
+            hints.append(expires_at - (http_date(date) or now))
+    if ttl_minutes:
+        hints.append(timedelta(minutes=ttl_minutes))
+    if update_period in _SY_PERIOD:
+        hints.append(timedelta(seconds=_SY_PERIOD[update_period] / max(update_frequency or 1, 1)))
+    hints = [h for h in hints if h > timedelta(0)]
+    return max(hints) if hints else None
+
+
+def polite_interval(interval: timedelta, hint: timedelta | None, cap: timedelta) -> timedelta:
+    """The interval, lengthened by the publisher's hint up to ``cap``; never shortened."""
+    if hint is None:
+        return interval
+    return max(interval, min(hint, cap))

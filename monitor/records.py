@@ -42,6 +42,10 @@ class FetchResult:
     body_hash: str | None = None
     final_url: str | None = None
     permanent_redirect: bool = False
+    # Caching hints (RFC 9111): they may lengthen the feed's interval.
+    cache_control: str | None = None
+    expires: str | None = None
+    date: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,10 @@ class ParsedFeed:
     title: str | None
     entries: tuple[ParsedEntry, ...]
     problem: str | None = None
+    # Publisher hints: RSS <ttl> (minutes); sy:updatePeriod and sy:updateFrequency.
+    ttl_minutes: int | None = None
+    update_period: str | None = None
+    update_frequency: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,9 @@ def run(ctx: click.Context) -> None:
 def poll(ctx: click.Context) -> None:
     """Poll every feed once (due or not), try every pending alert, then exit.
 
+    Intervals, publisher hints and error backoff are ignored; a Retry-After still in
+    force and a feed gone (HTTP 410) are honoured, and the skipped feeds are listed.
+
     Failed feeds are reported and recorded; the exit status is 0 unless newsmonitor
     itself could not run (config 2, database 1).
 
@@ -50,10 +53,12 @@ def poll(ctx: click.Context) -> None:
 
 async def _poll_once(cfg: Config, db: Database) -> None:
     async with Daemon(cfg, db) as daemon:
-        report = await daemon.poll_all()
+        report, skipped = await daemon.poll_all()
         sent = await daemon.drain(ignore_delay=True)
     click.echo(report.summary())
     for outcome in report.outcomes:
         if outcome.error:
             click.echo(f"  failed: {outcome.url}: {outcome.error}")
+    for url, why in skipped:
+        click.echo(f"  skipped: {url}: {why}")
     click.echo(f"alerts: {sent.sent} sent, {sent.failed} failed")

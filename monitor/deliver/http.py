@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import email.utils
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import httpx
 
+from monitor import policy
 from monitor.errors import DeliveryError
 from monitor.text import one_line
 
@@ -16,20 +16,10 @@ MAX_RETRY_AFTER = 6 * 3600.0
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:
-    """A ``Retry-After`` header (seconds or an HTTP date, RFC 9110 10.2.3) as seconds from
-    ``now``, at most six hours; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return min(max((when - now).total_seconds(), 0.0), MAX_RETRY_AFTER)
+    """A ``Retry-After`` header as seconds from ``now``, at most six hours (a chat service
+    asking for longer is retried then); None when absent or unreadable."""
+    delay = policy.retry_after(value, now)
+    return min(delay.total_seconds(), MAX_RETRY_AFTER) if delay is not None else None
 
 
 class Hint(NamedTuple):

@@ -39,6 +39,7 @@ def sync(session: Session, feeds: Sequence[tuple[str, str | None]], now: datetim
                 row.active = True
                 row.next_poll_at = now
                 row.first_success_at = None
+                row.gone_at = None
     for url, row in rows.items():
         if url not in wanted and row.active:
             row.active = False
@@ -106,7 +107,7 @@ def due(
     session: Session, now: datetime, skip: Collection[int] = (), limit: int = 500
 ) -> list[FeedState]:
     """Active feeds whose next poll time has come, soonest first, except those in ``skip``."""
-    query = select(Feed).where(Feed.active, Feed.next_poll_at <= now)
+    query = select(Feed).where(Feed.active, Feed.gone_at.is_(None), Feed.next_poll_at <= now)
     if skip:
         query = query.where(Feed.id.not_in(list(skip)))
     return [_state(r) for r in session.scalars(query.order_by(Feed.next_poll_at).limit(limit))]
@@ -114,7 +115,7 @@ def due(
 
 def next_due_at(session: Session, skip: Collection[int] = ()) -> datetime | None:
     """When the soonest active feed not in ``skip`` is due (None without feeds)."""
-    query = select(func.min(Feed.next_poll_at)).where(Feed.active)
+    query = select(func.min(Feed.next_poll_at)).where(Feed.active, Feed.gone_at.is_(None))
     if skip:
         query = query.where(Feed.id.not_in(list(skip)))
     return session.scalar(query)
@@ -154,12 +155,22 @@ def mark_success(
     row.last_modified = last_modified or row.last_modified
     row.last_error = None
     row.consecutive_errors = 0
+    row.retry_after_until = None
 
 
 def mark_error(
-    session: Session, feed_id: int, now: datetime, next_poll_at: datetime, reason: str
+    session: Session,
+    feed_id: int,
+    now: datetime,
+    next_poll_at: datetime,
+    reason: str,
+    *,
+    count: bool = True,
+    retry_after_until: datetime | None = None,
+    gone: bool = False,
 ) -> None:
-    """Record a failed poll and when to try again."""
+    """Record a failed poll and when to try again. ``count=False`` (the machine seemed
+    offline) leaves the feed's error count alone; ``gone`` (HTTP 410) stops its polling."""
     session.execute(
         update(Feed)
         .where(Feed.id == feed_id)
@@ -167,7 +178,22 @@ def mark_error(
             last_polled_at=now,
             last_error=reason,
             last_error_at=now,
-            consecutive_errors=Feed.consecutive_errors + 1,
+            consecutive_errors=Feed.consecutive_errors + (1 if count else 0),
             next_poll_at=next_poll_at,
+            retry_after_until=retry_after_until,
+            gone_at=now if gone else None,
         )
     )
+
+
+def skipped(session: Session, now: datetime) -> list[tuple[str, str]]:
+    """Active feeds that even ``poll`` leaves alone now, with why: gone (HTTP 410), or a
+    Retry-After still in force."""
+    out = []
+    for row in session.scalars(select(Feed).where(Feed.active).order_by(Feed.id)):
+        if row.gone_at is not None:
+            out.append((row.url, "the server answered 410 Gone; remove it from the config"))
+        elif row.retry_after_until is not None and row.retry_after_until > now:
+            until = row.retry_after_until.strftime("%Y-%m-%d %H:%M:%S UTC")
+            out.append((row.url, f"the server asked to wait until {until} (Retry-After)"))
+    return out

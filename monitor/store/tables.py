@@ -82,6 +82,10 @@ class Feed(Base):
     last_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # SHA-256 (hex) of the last body read: the same body again is not parsed again.
     body_hash: Mapped[str | None] = mapped_column(String(64))
+    # A 429 or 503 with Retry-After: not polled before this, not even by `poll`.
+    retry_after_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An HTTP 410 Gone: polling stopped until the feed is removed from the config and added back.
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Entry(Base):
