@@ -511,13 +511,14 @@ def test_every_chat_type_has_a_sender(http: HTTPServer) -> None:
     names = {}
     for name in SERVICES:
         channel = build_channel("chat", channel_config(name, http), httpx.AsyncClient())
-        names[name] = type(channel).__name__
+        kind = type(channel).__name__
+        names[name] = getattr(getattr(channel, "service", None), "label", kind)
         assert channel.name == "chat"
     assert names == {
-        "slack": "SlackSender",
-        "discord": "DiscordSender",
-        "teams": "TeamsSender",
-        "mattermost": "MattermostSender",
+        "slack": "Slack",
+        "discord": "Discord",
+        "teams": "Microsoft Teams",
+        "mattermost": "Mattermost",
         "telegram": "TelegramSender",
         "matrix": "MatrixSender",
         "ntfy": "NtfySender",

@@ -7,7 +7,6 @@ idempotency key (the event's transaction id); the others say so in their docstri
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import httpx
@@ -20,23 +19,21 @@ from monitor.config import (
     NtfyChannel,
     TelegramChannel,
 )
-from monitor.deliver.chat.discord import DiscordSender
+from monitor.deliver.chat import discord, mattermost, slack, teams
+from monitor.deliver.chat.incoming import IncomingWebhookSender, Service
 from monitor.deliver.chat.matrix import MatrixSender
-from monitor.deliver.chat.mattermost import MattermostSender
 from monitor.deliver.chat.ntfy import NtfySender
-from monitor.deliver.chat.slack import SlackSender
-from monitor.deliver.chat.teams import TeamsSender
 from monitor.deliver.chat.telegram import TelegramSender
 from monitor.errors import ConfigError
 
 if TYPE_CHECKING:
     from monitor.deliver import Channel
 
-_WEBHOOKS: dict[str, Callable[[str, ChatWebhookChannel, httpx.AsyncClient], Channel]] = {
-    "slack": SlackSender,
-    "discord": DiscordSender,
-    "teams": TeamsSender,
-    "mattermost": MattermostSender,
+_INCOMING: dict[str, Service] = {
+    "slack": slack.SERVICE,
+    "discord": discord.SERVICE,
+    "teams": teams.SERVICE,
+    "mattermost": mattermost.SERVICE,
 }
 
 
@@ -48,7 +45,7 @@ def build_chat_channel(name: str, cfg: ChannelConfig, client: httpx.AsyncClient)
         ConfigError: the channel type has no chat sender, or Apprise does not know the URL.
     """
     if isinstance(cfg, ChatWebhookChannel):
-        return _WEBHOOKS[cfg.type](name, cfg, client)
+        return IncomingWebhookSender(name, cfg, client, _INCOMING[cfg.type])
     if isinstance(cfg, TelegramChannel):
         return TelegramSender(name, cfg, client)
     if isinstance(cfg, MatrixChannel):

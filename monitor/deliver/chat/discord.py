@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx
 
-from monitor.config import ChatWebhookChannel
 from monitor.deliver import markup
 from monitor.deliver.chat import prepare
 from monitor.deliver.chat.answers import detail, json_object, seconds
 from monitor.deliver.chat.fit import cut_lines, cut_text, split_title
-from monitor.deliver.http import Hint, request
+from monitor.deliver.chat.incoming import Service
+from monitor.deliver.http import Hint
 from monitor.records import Outbound
 
 # Embed limits (Discord API, "Embed Limits"): title 256, description 4096 characters.
@@ -50,27 +50,4 @@ def explain(response: httpx.Response) -> Hint:
     return Hint(detail(response), seconds(json_object(response).get("retry_after")))
 
 
-class DiscordSender:
-    """One Discord channel (webhook URL)."""
-
-    def __init__(self, name: str, config: ChatWebhookChannel, client: httpx.AsyncClient) -> None:
-        self.name = name
-        self.config = config
-        self._client = client
-
-    async def send(self, message: Outbound) -> None:
-        """Post the message.
-
-        Raises:
-            DeliveryError: no connection, a timeout, or a non-2xx answer.
-        """
-        await request(
-            self._client,
-            self.name,
-            "Discord",
-            "POST",
-            self.config.url,
-            json=payload(message, self.config.template),
-            timeout=self.config.timeout.total_seconds(),
-            explain=explain,
-        )
+SERVICE = Service("Discord", payload, explain)

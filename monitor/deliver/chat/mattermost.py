@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from monitor.config import ChatWebhookChannel
 from monitor.deliver.chat import prepare
 from monitor.deliver.chat.answers import explain
 from monitor.deliver.chat.fit import cut_lines
-from monitor.deliver.http import request
+from monitor.deliver.chat.incoming import Service
 from monitor.records import Outbound
 
 # Mattermost posts hold at most 16383 characters (its server's MaxMessageSize default).
@@ -27,27 +24,4 @@ def payload(message: Outbound, template: str | None = None) -> dict[str, Any]:
     return {"text": cut_lines(text, POST_CHARS)}
 
 
-class MattermostSender:
-    """One Mattermost channel (incoming-webhook URL)."""
-
-    def __init__(self, name: str, config: ChatWebhookChannel, client: httpx.AsyncClient) -> None:
-        self.name = name
-        self.config = config
-        self._client = client
-
-    async def send(self, message: Outbound) -> None:
-        """Post the message.
-
-        Raises:
-            DeliveryError: no connection, a timeout, or a non-2xx answer.
-        """
-        await request(
-            self._client,
-            self.name,
-            "Mattermost",
-            "POST",
-            self.config.url,
-            json=payload(message, self.config.template),
-            timeout=self.config.timeout.total_seconds(),
-            explain=explain,
-        )
+SERVICE = Service("Mattermost", payload, explain)

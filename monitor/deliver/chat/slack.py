@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from monitor.config import ChatWebhookChannel
 from monitor.deliver import markup
 from monitor.deliver.chat import prepare
 from monitor.deliver.chat.answers import explain
 from monitor.deliver.chat.fit import cut_lines
-from monitor.deliver.http import request
+from monitor.deliver.chat.incoming import Service
 from monitor.deliver.render import email_subject
 from monitor.records import Outbound
 
@@ -41,27 +38,4 @@ def payload(message: Outbound, template: str | None = None) -> dict[str, Any]:
     }
 
 
-class SlackSender:
-    """One Slack channel (incoming-webhook URL)."""
-
-    def __init__(self, name: str, config: ChatWebhookChannel, client: httpx.AsyncClient) -> None:
-        self.name = name
-        self.config = config
-        self._client = client
-
-    async def send(self, message: Outbound) -> None:
-        """Post the message.
-
-        Raises:
-            DeliveryError: no connection, a timeout, or a non-2xx answer.
-        """
-        await request(
-            self._client,
-            self.name,
-            "Slack",
-            "POST",
-            self.config.url,
-            json=payload(message, self.config.template),
-            timeout=self.config.timeout.total_seconds(),
-            explain=explain,
-        )
+SERVICE = Service("Slack", payload, explain)

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from monitor.config import ChatWebhookChannel
 from monitor.deliver import markup
 from monitor.deliver.chat import prepare
 from monitor.deliver.chat.answers import explain
 from monitor.deliver.chat.fit import cut_lines
-from monitor.deliver.http import request
+from monitor.deliver.chat.incoming import Service
 from monitor.records import Outbound
 
 # Teams drops cards over about 28 KB; the text stays well inside that.
@@ -64,27 +61,4 @@ def payload(message: Outbound, template: str | None = None) -> dict[str, Any]:
     }
 
 
-class TeamsSender:
-    """One Teams channel (Workflows "When a Teams webhook request is received" URL)."""
-
-    def __init__(self, name: str, config: ChatWebhookChannel, client: httpx.AsyncClient) -> None:
-        self.name = name
-        self.config = config
-        self._client = client
-
-    async def send(self, message: Outbound) -> None:
-        """Post the card (Workflows answers 202 Accepted).
-
-        Raises:
-            DeliveryError: no connection, a timeout, or a non-2xx answer.
-        """
-        await request(
-            self._client,
-            self.name,
-            "Microsoft Teams",
-            "POST",
-            self.config.url,
-            json=payload(message, self.config.template),
-            timeout=self.config.timeout.total_seconds(),
-            explain=explain,
-        )
+SERVICE = Service("Microsoft Teams", payload, explain)
