@@ -32,7 +32,7 @@ _CHARSET_PARAM = re.compile(r";\s*charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECA
 _XML_DECLARATION = re.compile(
     rb"^(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([A-Za-z][A-Za-z0-9._:-]*)[\"']"
 )
-_BOMS = (
+BOMS = (
     (b"\xef\xbb\xbf", "utf-8"),
     (b"\x00\x00\xfe\xff", "utf-32-be"),
     (b"\xff\xfe\x00\x00", "utf-32-le"),
@@ -84,7 +84,7 @@ def declared_charset(body: bytes) -> str | None:
 
 def bom_charset(body: bytes) -> str | None:
     """The Unicode encoding a byte order mark (or a UTF-16/32 ``<``) shows, if any."""
-    for mark, name in _BOMS:
+    for mark, name in BOMS:
         if body.startswith(mark):
             return name
     return None

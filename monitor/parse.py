@@ -42,16 +42,6 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 # Informational only: the body was read correctly all the same.
 _BENIGN = (CharacterEncodingOverride, NonXMLContentType)
-_BOMS = (
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\xfe\xff", "utf-16-be"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\x00\x00\x00<", "utf-32-be"),
-    (b"<\x00\x00\x00", "utf-32-le"),
-    (b"\x00<", "utf-16-be"),
-    (b"<\x00", "utf-16-le"),
-)
 
 
 def declares_entities(body: bytes) -> bool:
@@ -64,7 +54,7 @@ def declares_entities(body: bytes) -> bool:
     """
     view = body
     if b"\x00" in body[:4]:
-        for bom, codec in _BOMS:
+        for bom, codec in charset.BOMS:
             if body.startswith(bom):
                 view = body.decode(codec, errors="ignore").encode("utf-8")
                 break
