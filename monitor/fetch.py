@@ -162,6 +162,7 @@ class Fetcher:
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
                 content_type=response.headers.get("content-type"),
+                final_url=str(response.url),
             )
 
     async def _read(self, url: str, response: httpx.Response) -> bytes:

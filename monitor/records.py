@@ -8,7 +8,8 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
-    """What a fetch returned: a body (200) or "not modified" (304)."""
+    """What a fetch returned: a body (200) or "not modified" (304); ``final_url`` is
+    where the body came from after redirects (relative links in it resolve against it)."""
 
     url: str
     not_modified: bool
@@ -16,6 +17,7 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
+    final_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
