@@ -7,6 +7,7 @@ Tree::
      +-- FetchError       a feed could not be fetched (network, HTTP status, limits)
      +-- ParseError       a fetched body holds no readable feed
      +-- StoreError       the database could not be opened, migrated or written
+     +-- FeedListError    a feed-list change cannot be made (listed already, not found, bad OPML)
      +-- DeliveryError    an alert could not be sent to a channel
 
 Foreign exceptions are translated once, at the edge that meets them
@@ -60,6 +61,11 @@ class ParseError(MonitorError):
 
 class StoreError(MonitorError):
     """The database could not be opened, migrated or written."""
+
+
+class FeedListError(MonitorError):
+    """A change to the feed list cannot be made: the feed is listed already or not at all,
+    a page advertises no feed or several, or an OPML file cannot be read."""
 
 
 class DeliveryError(MonitorError):

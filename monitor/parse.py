@@ -92,7 +92,7 @@ def _as_utf8_xml(text: str) -> bytes:
 
 
 def _web_page(text: str, url: str) -> ParseError:
-    feeds = discover(text, url)
+    feeds = [found.url for found in discover(text, url)]
     if not feeds:
         return ParseError(url, "this is a web page, not a feed, and it advertises no feeds")
     shown = ", ".join(feeds[:_SHOWN_FEEDS])

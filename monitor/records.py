@@ -29,8 +29,9 @@ class FetchResult:
     """What a fetch returned: a body (200) or "not modified" (304).
 
     ``body_hash`` is the SHA-256 (hex) of the decoded body. ``final_url`` is where the
-    redirects led (``None`` without redirects); ``permanent_redirect`` says that every
-    one of them was a 301 or 308, so the feed has moved for good.
+    redirects led (``None`` without redirects; relative links in the body resolve against
+    it); ``permanent_redirect`` says that every one of them was a 301 or 308, so the feed
+    has moved for good.
     """
 
     url: str

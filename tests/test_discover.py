@@ -22,10 +22,14 @@ ADVERTISED = [
 ]
 
 
+def urls(html: str, base: str) -> list[str]:
+    return [found.url for found in discover(html, base)]
+
+
 def test_discover_finds_advertised_feeds_in_order_once_each() -> None:
     # <base href> resolves the relative ones; stylesheets, plain application/json
     # (WordPress's REST links), language alternates and javascript: links are not feeds.
-    assert discover(PAGE, "http://example.org/somewhere/page.html") == ADVERTISED
+    assert urls(PAGE, "http://example.org/somewhere/page.html") == ADVERTISED
 
 
 def test_discover_without_base_uses_the_page_url() -> None:
@@ -33,7 +37,7 @@ def test_discover_without_base_uses_the_page_url() -> None:
         '<html><head><link rel="alternate" type="application/atom+xml" href="feed.atom">'
         "</head><body><link rel=alternate type=application/rss+xml href=/body.rss></body></html>"
     )
-    assert discover(html, "http://example.org/blog/") == [
+    assert urls(html, "http://example.org/blog/") == [
         "http://example.org/blog/feed.atom",
         "http://example.org/body.rss",
     ]
@@ -44,7 +48,7 @@ def test_discover_without_base_uses_the_page_url() -> None:
     ["", "<html></html>", "<link rel=alternate type=application/rss+xml>", "<<<>>>&&", "<link"],
 )
 def test_discover_on_pages_without_feeds(html: str) -> None:
-    assert discover(html, "http://example.org/") == []
+    assert urls(html, "http://example.org/") == []
 
 
 def test_a_web_page_names_the_feeds_it_advertises() -> None:

@@ -105,4 +105,4 @@ def main() -> None:
 
 
 # The command modules register themselves on ``cli``; imported last because they import it.
-from monitor.cli import alerts, db, demo, hits, match, run, status  # noqa: E402, F401
+from monitor.cli import alerts, db, demo, feeds, hits, match, run, status  # noqa: E402, F401

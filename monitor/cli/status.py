@@ -1,17 +1,14 @@
-"""``status`` (the daemon and the monitoring at a glance) and ``feeds`` (each feed)."""
+"""``status``: the daemon and the monitoring at a glance (each feed: :mod:`monitor.cli.feeds`)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import click
 
 from monitor.cli import cli, config_option, load_config
 from monitor.store import daemons, feeds
 from monitor.store.db import open_database
-from monitor.store.feeds import FeedOverview
 from monitor.store.summary import snapshot
 from monitor.text import one_line, plural
 
@@ -78,60 +75,3 @@ def status(ctx: click.Context) -> None:
     )
     click.echo(f"alerts: {snap.alerts_pending} pending{oldest}, {snap.alerts_failed} failed")
     click.echo(f"hits in the last 24 hours: {snap.hits_24h}")
-
-
-def _feed_record(f: FeedOverview) -> dict[str, Any]:
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "url": f.url,
-        "name": f.name,
-        "status": f.state,
-        "last_success": iso(f.last_success_at),
-        "last_error": f.last_error,
-        "last_error_at": iso(f.last_error_at),
-        "consecutive_errors": f.consecutive_errors,
-        "next_poll": iso(f.next_poll_at),
-        "entries": f.entries,
-    }
-
-
-@cli.group("feeds", invoke_without_command=True)
-@config_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
-@click.pass_context
-def feeds_group(ctx: click.Context, fmt: str) -> None:
-    """List each feed with its status, last success, last error and next poll.
-
-    \b
-    Examples:
-      newsmonitor feeds
-      newsmonitor feeds --format json | jq '.[] | select(.status == "failing")'
-    """
-    if ctx.invoked_subcommand is not None:
-        return
-    _, cfg = load_config(ctx)
-    now = datetime.now(UTC)
-    with open_database(cfg.database.url) as db, db.transaction() as s:
-        found = feeds.overview(s)
-    if fmt == "json":
-        click.echo(json.dumps([_feed_record(f) for f in found], ensure_ascii=False, indent=2))
-        return
-    if not found:
-        click.echo("no feeds (add [[feeds]] to the config)")
-        return
-    for f in found:
-        click.echo(f"{f.state:<8} {one_line(f.name or f.url, 70)}")
-        click.echo(
-            f"{'':9}last success {ago(f.last_success_at, now)}, next poll"
-            f" {ago(f.next_poll_at, now)}, {plural(f.entries, 'entry', 'entries')} stored"
-        )
-        if f.last_error:
-            click.echo(
-                f"{'':9}last error {ago(f.last_error_at, now)}: {one_line(f.last_error, 110)}"
-            )
-        if f.name:
-            click.echo(f"{'':9}{one_line(f.url, 110)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, func, select, type_coerce, update
 from sqlalchemy.orm import Session
@@ -57,6 +57,7 @@ class FeedOverview:
     consecutive_errors: int
     next_poll_at: datetime
     entries: int
+    entries_per_day: float | None = None
 
     @property
     def state(self) -> str:
@@ -65,8 +66,16 @@ class FeedOverview:
         return "ok" if self.last_success_at else "new"
 
 
-def overview(session: Session) -> list[FeedOverview]:
-    """Every active feed with its health and entry count, failing ones first."""
+RATE_WINDOW = timedelta(days=7)
+
+
+def overview(session: Session, now: datetime | None = None) -> list[FeedOverview]:
+    """Every active feed with its health and entry count, failing ones first.
+
+    Given ``now``, also its entries per day over the :data:`RATE_WINDOW` before it,
+    each entry counted at its published time (at its first sighting when it has none,
+    so a feed's first poll does not count its whole history as one day's).
+    """
     counts = select(Entry.feed_id, func.count().label("n")).group_by(Entry.feed_id).subquery()
     n_entries = type_coerce(func.coalesce(counts.c.n, 0), Integer)
     rows = session.execute(
@@ -75,6 +84,16 @@ def overview(session: Session) -> list[FeedOverview]:
         .where(Feed.active)
         .order_by(Feed.consecutive_errors.desc(), Feed.id)
     ).all()
+    recent: dict[int, int] = {}
+    if now is not None:
+        when = func.coalesce(Entry.published, Entry.first_seen_at)
+        counted = session.execute(
+            select(Entry.feed_id, func.count())
+            .where(when >= now - RATE_WINDOW)
+            .group_by(Entry.feed_id)
+        )
+        recent = {feed_id: n for feed_id, n in counted}
+    days = RATE_WINDOW / timedelta(days=1)
     return [
         FeedOverview(
             url=f.url,
@@ -85,9 +104,16 @@ def overview(session: Session) -> list[FeedOverview]:
             consecutive_errors=f.consecutive_errors,
             next_poll_at=f.next_poll_at,
             entries=n,
+            entries_per_day=round(recent.get(f.id, 0) / days, 1) if now is not None else None,
         )
         for f, n in rows
     ]
+
+
+def titles(session: Session) -> dict[str, str]:
+    """The title each feed gave itself when last polled, by URL (feeds without one left out)."""
+    rows = session.execute(select(Feed.url, Feed.title).where(Feed.title.is_not(None)))
+    return {url: title for url, title in rows if title}
 
 
 def _state(row: Feed) -> FeedState:
