@@ -367,6 +367,12 @@ class Daemon:
             ("database.url", old.database.url, new.database.url),
             ("network.concurrency", old.network.concurrency, new.network.concurrency),
             ("network.user_agent", old.network.user_agent, new.network.user_agent),
+            ("network.per_host", old.network.per_host, new.network.per_host),
+            (
+                "network.starts_per_second",
+                old.network.starts_per_second,
+                new.network.starts_per_second,
+            ),
             ("http", old.http, new.http),
         ):
             if before != after:

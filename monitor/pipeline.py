@@ -144,7 +144,7 @@ def _process(
             feeds.mark_success(s, feed.id, now, next_poll, result.etag, result.last_modified)
         return PollOutcome(url=feed.url, unchanged=True)
 
-    parsed = parse_feed(result.body, feed.url, result.content_type)
+    parsed = parse_feed(result.body, result.final_url or feed.url, result.content_type)
     next_poll = _next_poll(poller, settings, result, parsed, now)
     if parsed.problem:
         log.warning("feed %s: %s; its entries are used anyway", feed.url, parsed.problem)
@@ -267,3 +267,5 @@ def _record_error(
         )
     with poller.db.transaction() as s:
         feeds.mark_error(s, feed.id, now, retry, reason, retry_after_until=until, gone=gone)
+        if until is not None:
+            feeds.hold_host(s, urlsplit(feed.url).netloc.lower(), until)

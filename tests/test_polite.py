@@ -122,28 +122,34 @@ def test_offline_needs_failures_on_several_hosts_and_ends_with_any_answer() -> N
 
 @pytest.mark.parametrize("status", [429, 503])
 @pytest.mark.parametrize("form", ["seconds", "date"])
-def test_retry_after_slows_that_feed_and_poll_honours_it(
-    tmp_path: Path, http: HTTPServer, status: int, form: str
+def test_retry_after_slows_that_host_and_poll_honours_it(
+    tmp_path: Path, http: HTTPServer, receiver: HTTPServer, status: int, form: str
 ) -> None:
     wait = (
         "600" if form == "seconds" else format_datetime(datetime.now(UTC) + timedelta(minutes=10))
     )
     busy = http.route("/busy.rss", Reply(status=status, headers={"Retry-After": wait}))
-    fine = http.route("/fine.rss", Reply(body=RSS))
-    config, db_url = config_for(tmp_path, [busy, fine])
+    sibling = http.route("/sibling.rss", Reply(body=RSS))  # same host, polled first
+    elsewhere = receiver.route("/fine.rss", Reply(body=RSS))  # another host
+    config, db_url = config_for(tmp_path, [sibling, busy, elsewhere])
     before = datetime.now(UTC)
     out = poll(config).output
     assert f"failed: {busy}: the server answered HTTP {status}" in out
-    row = feed_rows(db_url)[busy]
+    rows = feed_rows(db_url)
+    row = rows[busy]
     assert row.retry_after_until is not None
     assert row.retry_after_until >= before + timedelta(seconds=590)
     assert row.next_poll_at >= row.retry_after_until
-    assert feed_rows(db_url)[fine].retry_after_until is None  # the other host is not slowed
+    # The host asked to wait: its other feed waits too; another host's does not.
+    assert rows[sibling].retry_after_until == row.retry_after_until
+    assert rows[elsewhere].retry_after_until is None
 
     out = poll(config).output
     assert f"skipped: {busy}: the server asked to wait until" in out
+    assert f"skipped: {sibling}: the server asked to wait until" in out
     assert len(http.received("/busy.rss", "GET")) == 1
-    assert len(http.received("/fine.rss", "GET")) == 2
+    assert len(http.received("/sibling.rss", "GET")) == 1
+    assert len(receiver.received("/fine.rss", "GET")) == 2
 
 
 def test_gone_stops_polling_until_removed_and_added_back(tmp_path: Path, http: HTTPServer) -> None:

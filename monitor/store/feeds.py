@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import Integer, func, select, type_coerce, update
 from sqlalchemy.orm import Session
@@ -210,6 +211,19 @@ def mark_error(
             gone_at=now if gone else None,
         )
     )
+
+
+def hold_host(session: Session, host: str, until: datetime) -> int:
+    """A server asked to wait (429/503 with Retry-After): hold every active feed on that
+    host (its name and port) until then, not just the one that asked."""
+    held = 0
+    for row in session.scalars(select(Feed).where(Feed.active, Feed.gone_at.is_(None))):
+        if urlsplit(row.url).netloc.lower() != host:
+            continue
+        row.retry_after_until = max(row.retry_after_until or until, until)
+        row.next_poll_at = max(row.next_poll_at, until)
+        held += 1
+    return held
 
 
 def skipped(session: Session, now: datetime) -> list[tuple[str, str]]:
