@@ -176,13 +176,15 @@ def mark_success(
     row.last_success_at = now
     if row.first_success_at is None:
         row.first_success_at = now
-    row.next_poll_at = next_poll_at
+    # A Retry-After its host sent meanwhile (to another feed's poll) still holds.
+    held = row.retry_after_until if row.retry_after_until and row.retry_after_until > now else None
+    row.next_poll_at = max(next_poll_at, held) if held else next_poll_at
     # A 304 may omit the validators: keep the stored ones (RFC 9110, 15.4.5).
     row.etag = etag or row.etag
     row.last_modified = last_modified or row.last_modified
     row.last_error = None
     row.consecutive_errors = 0
-    row.retry_after_until = None
+    row.retry_after_until = held
 
 
 def mark_error(
