@@ -98,7 +98,7 @@ async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
     try:
         try:
             result = await poller.fetcher.fetch(
-                feed.url, feed.etag, feed.last_modified, settings.fetch
+                feed.source, feed.etag, feed.last_modified, settings.fetch
             )
         except FetchError as exc:
             _observe(poller, feed.url, connected=not exc.network)
@@ -141,10 +141,19 @@ def _process(
     if result.not_modified or (result.body_hash and result.body_hash == feed.body_hash):
         next_poll = _next_poll(poller, settings, result, None, now)
         with db.transaction() as s:
-            feeds.mark_success(s, feed.id, now, next_poll, result.etag, result.last_modified)
+            moved = feeds.mark_success(
+                s,
+                feed.id,
+                now,
+                next_poll,
+                result.etag,
+                result.last_modified,
+                moved_to=_moved(result),
+            )
+        _say_moved(feed, result, moved)
         return PollOutcome(url=feed.url, unchanged=True)
 
-    parsed = parse_feed(result.body, result.final_url or feed.url, result.content_type)
+    parsed = parse_feed(result.body, result.final_url or feed.source, result.content_type)
     next_poll = _next_poll(poller, settings, result, parsed, now)
     if parsed.problem:
         log.warning("feed %s: %s; its entries are used anyway", feed.url, parsed.problem)
@@ -174,7 +183,7 @@ def _process(
             hit_rules += (m.rule for m in matches)
             if policy.should_alert(first_poll, entry.published, now, settings.backlog):
                 n_alerts += _queue(s, poller, feed.url, row.id, entry, matches, now)
-        feeds.mark_success(
+        moved = feeds.mark_success(
             s,
             feed.id,
             now,
@@ -184,7 +193,9 @@ def _process(
             parsed.title,
             changed=True,
             body_hash=result.body_hash,
+            moved_to=_moved(result),
         )
+    _say_moved(feed, result, moved)
     return PollOutcome(
         url=feed.url,
         parsed=len(parsed.entries),
@@ -193,6 +204,21 @@ def _process(
         alerts=n_alerts,
         hit_rules=tuple(hit_rules),
     )
+
+
+def _moved(result: FetchResult) -> str | None:
+    return result.final_url if result.permanent_redirect else None
+
+
+def _say_moved(feed: FeedState, result: FetchResult, moved: bool) -> None:
+    if moved:
+        log.warning(
+            "feed %s has moved for good to %s (%d permanent redirects in a row): fetching"
+            " from there now; put the new URL in the config",
+            feed.url,
+            result.final_url,
+            policy.MOVED_AFTER,
+        )
 
 
 def _next_poll(

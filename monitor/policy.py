@@ -249,3 +249,20 @@ def polite_interval(interval: timedelta, hint: timedelta | None, cap: timedelta)
     if hint is None:
         return interval
     return max(interval, min(hint, cap))
+
+
+# -- permanent redirects --------------------------------------------------------------
+
+# A 301/308 to the same place on this many polls in a row, and the feed has moved.
+MOVED_AFTER = 3
+
+
+def track_move(target: str | None, count: int, seen: str | None) -> tuple[str | None, int]:
+    """The feed's permanent-redirect state after a successful poll that was (``seen``)
+    or was not permanently redirected: the same target counts up; a confirmed move
+    (``MOVED_AFTER`` polls) stays, since its new address is then fetched directly."""
+    if count >= MOVED_AFTER and seen is None:
+        return target, count
+    if seen is None:
+        return None, 0
+    return seen, count + 1 if seen == target else 1

@@ -104,6 +104,11 @@ class FeedState:
     consecutive_errors: int
     first_success_at: datetime | None
     body_hash: str | None = None
+    fetch_url: str = ""  # where to fetch from: ``url``, or where it has moved for good
+
+    @property
+    def source(self) -> str:
+        return self.fetch_url or self.url
 
 
 @dataclass(frozen=True, slots=True)

@@ -242,3 +242,32 @@ def test_an_offline_machine_does_not_mark_feeds_unhealthy(tmp_path: Path, http: 
     assert counted <= 4, counted
     assert all(r.last_error and "could not connect" in r.last_error for r in rows.values())
     assert second.exit_code == 0
+
+
+def test_a_feed_that_moved_for_good_is_fetched_at_its_new_place(
+    tmp_path: Path, http: HTTPServer
+) -> None:
+    old = http.route("/old.rss", Reply(status=301, headers={"Location": "/new.rss"}))
+    new = http.route("/new.rss", Reply(body=RSS))
+    config, db_url = config_for(tmp_path, [old])
+    for _ in range(policy.MOVED_AFTER):
+        poll(config)
+    assert len(http.received("/old.rss", "GET")) == policy.MOVED_AFTER
+    row = feed_rows(db_url)[old]
+    assert (row.moved_to, row.moved_count) == (new, policy.MOVED_AFTER)
+    # From now on the new address is fetched directly, and the feed list says so.
+    poll(config)
+    assert len(http.received("/old.rss", "GET")) == policy.MOVED_AFTER
+    assert len(http.received("/new.rss", "GET")) == policy.MOVED_AFTER + 1
+    listing = CliRunner().invoke(cli, ["feeds", "--config", str(config), "--format", "json"])
+    (feed,) = __import__("json").loads(listing.output)
+    assert (feed["url"], feed["moved_to"]) == (old, new)
+    table = CliRunner().invoke(cli, ["feeds", "--config", str(config)]).output
+    assert f"moved for good to {new}: put it in the config" in table
+
+
+def test_a_temporary_or_changing_redirect_is_not_a_move() -> None:
+    assert policy.track_move(None, 0, "http://a/new") == ("http://a/new", 1)
+    assert policy.track_move("http://a/new", 1, None) == (None, 0)  # not in a row
+    assert policy.track_move("http://a/new", 2, "http://a/other") == ("http://a/other", 1)
+    assert policy.track_move("http://a/new", 3, None) == ("http://a/new", 3)  # confirmed

@@ -43,6 +43,7 @@ def _feed_record(f: FeedOverview) -> dict[str, Any]:
         "next_poll": iso(f.next_poll_at),
         "entries": f.entries,
         "entries_per_day": f.entries_per_day,
+        "moved_to": f.moved_to,
     }
 
 
@@ -81,6 +82,8 @@ def feeds_group(ctx: click.Context, fmt: str) -> None:
             f" {ago(f.next_poll_at, now)}, {plural(f.entries, 'entry', 'entries')} stored,"
             f" {f.entries_per_day or 0:g} a day"
         )
+        if f.moved_to:
+            click.echo(f"{'':9}moved for good to {one_line(f.moved_to, 100)}: put it in the config")
         if f.last_error:
             click.echo(
                 f"{'':9}last error {ago(f.last_error_at, now)}: {one_line(f.last_error, 110)}"

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Integer, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
+from monitor.policy import MOVED_AFTER, track_move
 from monitor.records import FeedState
 from monitor.store.tables import Entry, Feed
 
@@ -59,6 +60,7 @@ class FeedOverview:
     next_poll_at: datetime
     entries: int
     entries_per_day: float | None = None
+    moved_to: str | None = None  # where it has moved for good (update the config)
 
     @property
     def state(self) -> str:
@@ -106,6 +108,7 @@ def overview(session: Session, now: datetime | None = None) -> list[FeedOverview
             next_poll_at=f.next_poll_at,
             entries=n,
             entries_per_day=round(recent.get(f.id, 0) / days, 1) if now is not None else None,
+            moved_to=f.moved_to if f.moved_count >= MOVED_AFTER else None,
         )
         for f, n in rows
     ]
@@ -127,6 +130,7 @@ def _state(row: Feed) -> FeedState:
         consecutive_errors=row.consecutive_errors,
         first_success_at=row.first_success_at,
         body_hash=row.body_hash,
+        fetch_url=row.moved_to if row.moved_to and row.moved_count >= MOVED_AFTER else row.url,
     )
 
 
@@ -163,11 +167,15 @@ def mark_success(
     title: str | None = None,
     changed: bool = False,
     body_hash: str | None = None,
-) -> None:
+    moved_to: str | None = None,
+) -> bool:
     """Record a successful poll (200 or 304): validators kept, errors cleared;
     ``changed`` when it brought a body (a 200) that was read, whose SHA-256 is
-    ``body_hash``."""
+    ``body_hash``; ``moved_to`` where permanent redirects led it. True when this poll
+    confirmed that the feed has moved."""
     row = session.get_one(Feed, feed_id)
+    was = row.moved_count
+    row.moved_to, row.moved_count = track_move(row.moved_to, row.moved_count, moved_to)
     if changed:
         row.last_changed_at = now
         row.body_hash = body_hash
@@ -185,6 +193,7 @@ def mark_success(
     row.last_error = None
     row.consecutive_errors = 0
     row.retry_after_until = held
+    return was < MOVED_AFTER <= row.moved_count
 
 
 def mark_error(

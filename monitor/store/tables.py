@@ -86,6 +86,10 @@ class Feed(Base):
     retry_after_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # An HTTP 410 Gone: polling stopped until the feed is removed from the config and added back.
     gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where permanent redirects (301/308) lead, and on how many polls in a row; from
+    # policy.MOVED_AFTER on, that address is fetched instead of ``url``.
+    moved_to: Mapped[str | None] = mapped_column(Text)
+    moved_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Entry(Base):
