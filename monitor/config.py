@@ -181,7 +181,7 @@ class RetentionConfig(_Model):
 
 class NetworkConfig(_Model):
     allow: tuple[str, ...] = ()
-    concurrency: int = Field(default=16, ge=1, le=1024)
+    concurrency: int = Field(default=32, ge=1, le=1024)
     per_host: int = Field(default=2, ge=1, le=64)
     starts_per_second: float = Field(default=50, gt=0, le=10000)
     timeout: PositiveDuration = timedelta(seconds=30)
