@@ -27,7 +27,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -219,7 +218,7 @@ class Daemon:
         self._in_flight.update(f.id for f in batch)
 
         async def one(feed: FeedState) -> PollOutcome:
-            host = urlsplit(feed.url).netloc.lower()
+            host = policy.host_of(feed.source)
             gate = self._host_gates.setdefault(host, asyncio.Semaphore(self._per_host))
             try:
                 # The host's gate first: feeds queued behind a slow host hold no global slot.

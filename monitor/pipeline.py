@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -101,11 +100,11 @@ async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
                 feed.source, feed.etag, feed.last_modified, settings.fetch
             )
         except FetchError as exc:
-            _observe(poller, feed.url, connected=not exc.network)
+            _observe(poller, feed.source, connected=not exc.network)
             raise
         finally:
             fetch_seconds = time.monotonic() - started  # failed fetches count too
-        _observe(poller, feed.url, connected=True)
+        _observe(poller, feed.source, connected=True)
         outcome = await asyncio.to_thread(_process, poller, feed, settings, result)
         return dataclasses.replace(outcome, fetch_seconds=fetch_seconds)
     except Exception as exc:  # one feed's top level: record it, back off, keep polling
@@ -122,7 +121,7 @@ async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
 
 
 def _observe(poller: Poller, url: str, connected: bool) -> None:
-    change = poller.connectivity.observe(urlsplit(url).netloc, connected)
+    change = poller.connectivity.observe(policy.host_of(url), connected)
     if change == "offline":
         log.warning(
             "no feed server can be reached: this machine seems to be offline; connection"
@@ -294,4 +293,4 @@ def _record_error(
     with poller.db.transaction() as s:
         feeds.mark_error(s, feed.id, now, retry, reason, retry_after_until=until, gone=gone)
         if until is not None:
-            feeds.hold_host(s, urlsplit(feed.url).netloc.lower(), until)
+            feeds.hold_host(s, policy.host_of(feed.source), until)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from monitor.config import ChannelConfig, parse_clock
@@ -266,3 +267,11 @@ def track_move(target: str | None, count: int, seen: str | None) -> tuple[str | 
     if seen is None:
         return None, 0
     return seen, count + 1 if seen == target else 1
+
+
+def host_of(url: str) -> str:
+    """A URL's host as limits and Retry-After count it: name and port (default port
+    made explicit, no credentials, no case)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{(parts.hostname or '').lower()}:{port}"

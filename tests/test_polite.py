@@ -271,3 +271,11 @@ def test_a_temporary_or_changing_redirect_is_not_a_move() -> None:
     assert policy.track_move("http://a/new", 1, None) == (None, 0)  # not in a row
     assert policy.track_move("http://a/new", 2, "http://a/other") == ("http://a/other", 1)
     assert policy.track_move("http://a/new", 3, None) == ("http://a/new", 3)  # confirmed
+
+
+def test_a_host_is_its_name_and_port() -> None:
+    assert policy.host_of("https://News.Example.org/rss") == "news.example.org:443"
+    assert policy.host_of("http://user:pw@news.example.org/rss") == "news.example.org:80"
+    assert policy.host_of("http://news.example.org:8080/a") != policy.host_of(
+        "http://news.example.org/a"
+    )

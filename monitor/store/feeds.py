@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import Integer, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from monitor.policy import MOVED_AFTER, track_move
+from monitor.policy import MOVED_AFTER, host_of, track_move
 from monitor.records import FeedState
 from monitor.store.tables import Entry, Feed
 
@@ -229,7 +228,8 @@ def hold_host(session: Session, host: str, until: datetime) -> int:
     host (its name and port) until then, not just the one that asked."""
     held = 0
     for row in session.scalars(select(Feed).where(Feed.active, Feed.gone_at.is_(None))):
-        if urlsplit(row.url).netloc.lower() != host:
+        source = row.moved_to if row.moved_to and row.moved_count >= MOVED_AFTER else row.url
+        if host_of(source) != host:
             continue
         row.retry_after_until = max(row.retry_after_until or until, until)
         row.next_poll_at = max(row.next_poll_at, until)
