@@ -43,6 +43,9 @@ def _feed_record(f: FeedOverview) -> dict[str, Any]:
         "next_poll": iso(f.next_poll_at),
         "entries": f.entries,
         "entries_per_day": f.entries_per_day,
+        "health": f.health,
+        "unhealthy_since": iso(f.unhealthy_since),
+        "health_reason": f.health_reason,
     }
 
 
@@ -81,6 +84,11 @@ def feeds_group(ctx: click.Context, fmt: str) -> None:
             f" {ago(f.next_poll_at, now)}, {plural(f.entries, 'entry', 'entries')} stored,"
             f" {f.entries_per_day or 0:g} a day"
         )
+        if f.health == "unhealthy":
+            click.echo(
+                f"{'':9}unhealthy since {ago(f.unhealthy_since, now)}:"
+                f" {one_line(f.health_reason or '', 110)}"
+            )
         if f.last_error:
             click.echo(
                 f"{'':9}last error {ago(f.last_error_at, now)}: {one_line(f.last_error, 110)}"

@@ -59,6 +59,10 @@ class FeedOverview:
     next_poll_at: datetime
     entries: int
     entries_per_day: float | None = None
+    # Feed health (monitor.health): "ok" or "unhealthy", since when and why.
+    health: str = "ok"
+    unhealthy_since: datetime | None = None
+    health_reason: str | None = None
 
     @property
     def state(self) -> str:
@@ -106,6 +110,9 @@ def overview(session: Session, now: datetime | None = None) -> list[FeedOverview
             next_poll_at=f.next_poll_at,
             entries=n,
             entries_per_day=round(recent.get(f.id, 0) / days, 1) if now is not None else None,
+            health=f.health,
+            unhealthy_since=f.unhealthy_since,
+            health_reason=f.health_reason,
         )
         for f, n in rows
     ]
