@@ -200,6 +200,25 @@ class NetworkConfig(_Model):
         return values
 
 
+def _silence(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    return _positive(parse_duration(value))
+
+
+# "auto" (a threshold from the feed's own rate) or a fixed duration.
+Silence = Annotated[Literal["auto"] | timedelta, BeforeValidator(_silence)]
+
+
+class HealthConfig(_Model):
+    """Feed health alerts: where they go and when a feed counts as unhealthy."""
+
+    channels: Annotated[tuple[str, ...], BeforeValidator(_as_list)] = ()
+    failures: int = Field(default=3, ge=1, le=1000)
+    silence: Silence = "auto"
+    remind: PositiveDuration = timedelta(hours=24)
+
+
 class DefaultsConfig(_Model):
     interval: PositiveDuration = timedelta(minutes=15)
     backlog_alerts: Duration = timedelta(hours=24)
@@ -232,6 +251,7 @@ class FeedConfig(_Model):
     proxy: HttpURL | None = None
     verify_tls: bool = True
     timeout: PositiveDuration | None = None
+    silence: Silence | None = None
 
     @field_validator("headers")
     @classmethod
@@ -496,6 +516,7 @@ class Config(_Model):
     channels: dict[str, ChannelConfig] = {}
     http: HttpConfig = HttpConfig()
     retention: RetentionConfig = RetentionConfig()
+    health: HealthConfig = HealthConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Config:
@@ -514,7 +535,16 @@ class Config(_Model):
                     raise _KeyProblem(
                         ("rules", i, "channels"), f"channel {name!r} is not defined in [channels]"
                     )
+        for name in self.health.channels:
+            if name not in self.channels:
+                raise _KeyProblem(
+                    ("health", "channels"), f"channel {name!r} is not defined in [channels]"
+                )
         return self
+
+    def feed_silence(self, feed: FeedConfig) -> timedelta | Literal["auto"]:
+        """How long the feed may go without a new entry: its own setting, else ``[health]``."""
+        return feed.silence if feed.silence is not None else self.health.silence
 
     def feed_max_interval(self, feed: FeedConfig) -> timedelta:
         """How far publisher hints may lengthen the feed's interval."""

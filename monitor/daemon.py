@@ -6,6 +6,7 @@ Jobs (all ``max_instances=1``, ``coalesce=True``, in-memory job store):
 * ``drain`` every second: send the alerts that are due;
 * ``status`` every 10 s: heartbeat row, systemd ``STATUS=``, metrics gauges;
 * ``watchdog`` at half of systemd's ``WatchdogSec`` (when set): ``WATCHDOG=1``;
+* ``check_health`` every minute: judge each feed's health, queue health alerts;
 * ``upkeep`` hourly: SQLite checkpoint and ``PRAGMA optimize``;
 * ``prune`` daily: ``[retention]``.
 
@@ -33,7 +34,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from monitor import __version__, config, fetch, policy
+from monitor import __version__, config, fetch, health, policy
 from monitor.api.app import make_app
 from monitor.api.server import HttpServer
 from monitor.connections import Connections
@@ -49,6 +50,7 @@ from monitor.notify import Notifier
 from monitor.pipeline import FeedSettings, Poller, PollOutcome, poll_feed
 from monitor.records import FeedState, FetchOptions
 from monitor.store import daemons, feeds, retention
+from monitor.store import health as feed_health
 from monitor.store.db import Database
 from monitor.store.summary import Snapshot, snapshot
 from monitor.text import one_line, plural
@@ -63,6 +65,8 @@ STATUS_SECONDS = 10.0
 UPKEEP_SECONDS = 3600.0
 PRUNE_SECONDS = 86400.0
 PRUNE_FIRST_AFTER = 60.0
+HEALTH_SECONDS = 60.0
+HEALTH_FIRST_AFTER = 15.0
 # SIGTERM: work under way gets this long to finish; systemd's TimeoutStopSec is larger.
 SHUTDOWN_GRACE = 8.0
 # /healthz: the scheduler is alive if its tick ran this recently.
@@ -349,6 +353,40 @@ class Daemon:
             plural(done.entries, "old entry", "old entries"),
         )
 
+    async def check_health(self, *, send: bool = True) -> int:
+        """Judge each feed's health; queue one alert per health channel when a feed turns
+        unhealthy, a reminder every ``remind`` while it stays so, one when it recovers.
+        Returns how many alerts were queued; with ``send``, starts sending them."""
+        now = self.clock()
+        cfg = self.config.health
+        silences = {f.url: self.config.feed_silence(f) for f in self.config.feeds}
+
+        def work(s: Session) -> int:
+            queued = 0
+            for feed in feed_health.feeds(s, now):
+                verdict = health.judge(
+                    feed,
+                    now,
+                    failures=cfg.failures,
+                    silence=silences.get(feed.url, cfg.silence),
+                    remind=cfg.remind,
+                )
+                if not verdict.changes(feed):
+                    continue
+                if verdict.action == "unhealthy":
+                    log.warning("feed %s is unhealthy: %s", feed.url, verdict.reason)
+                elif verdict.action == "recovered":
+                    log.info("feed %s recovered: %s", feed.url, health.recovery_reason(feed))
+                alerts = health.alerts(feed, verdict, cfg.channels, now)
+                queued += len(alerts)
+                feed_health.record(s, feed, verdict, alerts, now)
+            return queued
+
+        queued = await asyncio.to_thread(self._read, work)
+        if queued and send:
+            await self.drain_job()
+        return queued
+
     # -- reload -------------------------------------------------------------------------
 
     async def reload(self) -> bool:
@@ -476,6 +514,7 @@ class Daemon:
             (self.tick, TICK_SECONDS, now),
             (self.drain_job, DRAIN_SECONDS, now),
             (self.status, STATUS_SECONDS, now),
+            (self.check_health, HEALTH_SECONDS, now + timedelta(seconds=HEALTH_FIRST_AFTER)),
             (self.upkeep, UPKEEP_SECONDS, None),
             (self.prune, PRUNE_SECONDS, now + timedelta(seconds=PRUNE_FIRST_AFTER)),
         ]

@@ -113,7 +113,10 @@ class FeedState:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """Everything a channel needs to render one alert for one entry."""
+    """Everything a channel needs to render one alert: for one entry (``kind`` "hit"), or
+    for a feed's health (``kind`` "health": ``status`` "unhealthy" or "recovered", a
+    one-sentence ``reason``, ``since`` when that state began; no entry, no matches).
+    """
 
     alert_id: str
     outbox_id: int
@@ -129,6 +132,14 @@ class Alert:
     detected_at: datetime
     attempts: int
     hold_reason: str | None = None
+    kind: str = "hit"
+    status: str | None = None
+    reason: str | None = None
+    since: datetime | None = None
+
+    @property
+    def health(self) -> bool:
+        return self.kind == "health"
 
 
 @dataclass(frozen=True, slots=True)

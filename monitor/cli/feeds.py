@@ -44,6 +44,9 @@ def _feed_record(f: FeedOverview) -> dict[str, Any]:
         "entries": f.entries,
         "entries_per_day": f.entries_per_day,
         "moved_to": f.moved_to,
+        "health": f.health,
+        "unhealthy_since": iso(f.unhealthy_since),
+        "health_reason": f.health_reason,
     }
 
 
@@ -84,6 +87,11 @@ def feeds_group(ctx: click.Context, fmt: str) -> None:
         )
         if f.moved_to:
             click.echo(f"{'':9}moved for good to {one_line(f.moved_to, 100)}: put it in the config")
+        if f.health == "unhealthy":
+            click.echo(
+                f"{'':9}unhealthy since {ago(f.unhealthy_since, now)}:"
+                f" {one_line(f.health_reason or '', 110)}"
+            )
         if f.last_error:
             click.echo(
                 f"{'':9}last error {ago(f.last_error_at, now)}: {one_line(f.last_error, 110)}"

@@ -34,7 +34,8 @@ def run(ctx: click.Context) -> None:
 @config_option
 @click.pass_context
 def poll(ctx: click.Context) -> None:
-    """Poll every feed once (due or not), try every pending alert, then exit.
+    """Poll every feed once (due or not), judge feed health, try every pending alert, then
+    exit.
 
     Intervals, publisher hints and error backoff are ignored; a Retry-After still in
     force and a feed gone (HTTP 410) are honoured, and the skipped feeds are listed.
@@ -54,6 +55,7 @@ def poll(ctx: click.Context) -> None:
 async def _poll_once(cfg: Config, db: Database) -> None:
     async with Daemon(cfg, db) as daemon:
         report, skipped = await daemon.poll_all()
+        await daemon.check_health(send=False)
         sent = await daemon.drain(ignore_delay=True)
     click.echo(report.summary())
     for outcome in report.outcomes:

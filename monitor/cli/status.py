@@ -43,7 +43,9 @@ def status(ctx: click.Context) -> None:
     with open_database(cfg.database.url) as db, db.transaction() as s:
         procs = daemons.recent(s)
         snap = snapshot(s, now)
-        failing = [f for f in feeds.overview(s) if f.state == "failing"]
+        listed = feeds.overview(s)
+    failing = [f for f in listed if f.state == "failing"]
+    unhealthy = [f for f in listed if f.health == "unhealthy"]
     running = [d for d in procs if d.running(now)]
     if running:
         for d in running:
@@ -68,6 +70,13 @@ def status(ctx: click.Context) -> None:
         )
     if len(failing) > 20:
         click.echo(f"  ... and {len(failing) - 20} more (newsmonitor feeds)")
+    for f in unhealthy[:20]:
+        click.echo(
+            f"  unhealthy since {ago(f.unhealthy_since, now)}: {one_line(f.name or f.url, 60)}:"
+            f" {one_line(f.health_reason or '', 120)}"
+        )
+    if len(unhealthy) > 20:
+        click.echo(f"  ... and {len(unhealthy) - 20} more unhealthy (newsmonitor feeds)")
     oldest = (
         f", oldest {ago(now - timedelta(seconds=snap.oldest_pending_age), now)}"
         if snap.oldest_pending_age is not None

@@ -189,6 +189,38 @@ def alert_context(alert: Alert) -> dict[str, Any]:
     }
 
 
+# A feed health alert renders from its own packaged template for each destination;
+# a channel's own ``template`` (written for hits) is not used for it.
+HEALTH_TEMPLATES = {
+    "email.html": "health.email.html",
+    "email.txt": "health.txt.j2",
+    "ntfy.j2": "health.txt.j2",
+    "matrix.txt.j2": "health.txt.j2",
+    "matrix.html.j2": "health.html.j2",
+    "telegram.j2": "health.html.j2",
+    "slack.j2": "health.slack.j2",
+    "discord.j2": "health.md.j2",
+    "teams.j2": "health.md.j2",
+    "mattermost.j2": "health.mattermost.j2",
+}
+
+
+def health_context(alert: Alert) -> dict[str, Any]:
+    """What a health template sees of a feed health alert."""
+    unhealthy = alert.status == "unhealthy"
+    return {
+        "id": alert.alert_id,
+        "status": alert.status,
+        "unhealthy": unhealthy,
+        "title": f"Feed {'unhealthy' if unhealthy else 'recovered'}: {alert.feed_name}",
+        "reason": alert.reason or "",
+        "feed_name": alert.feed_name,
+        "feed_url": alert.feed_url,
+        "since_label": "Unhealthy since" if unhealthy else "Recovered at",
+        "since": _when(alert.since),
+    }
+
+
 def message_context(message: Outbound) -> dict[str, Any]:
     """What templates see of a message: its alerts, and for digests the same grouped by rule."""
     alerts = [alert_context(a) for a in message.alerts]
@@ -196,7 +228,9 @@ def message_context(message: Outbound) -> dict[str, Any]:
     for a, ctx in zip(message.alerts, alerts, strict=True):
         for m in a.matches:
             by_rule.setdefault(m.rule, []).append(ctx)
+    first = message.alerts[0]
     return {
+        "health": health_context(first) if first.health else None,
         "digest": message.digest,
         "reason": message.reason,
         "count": len(alerts),
@@ -213,6 +247,8 @@ def render(kind: Kind, template: str, message: Outbound, override: str | None = 
         DeliveryError: the template fails (an unknown name, say): permanent, since
             sending again cannot mend it.
     """
+    if message.alerts[0].health and not message.digest:
+        template, override = HEALTH_TEMPLATES.get(template, "health.txt.j2"), None
     try:
         if override is not None:
             path = Path(override)

@@ -23,8 +23,22 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def health_payload(alert: Alert) -> dict[str, Any]:
+    """A feed health alert as JSON (documented in the README)."""
+    return {
+        "id": alert.alert_id,
+        "type": "feed_health",
+        "status": alert.status,
+        "feed": {"url": alert.feed_url, "name": alert.feed_name},
+        "reason": alert.reason,
+        "since": _iso(alert.since),
+    }
+
+
 def alert_payload(alert: Alert) -> dict[str, Any]:
     """One alert as JSON (documented in the README; fields are only ever added)."""
+    if alert.health:
+        return health_payload(alert)
     return {
         "id": alert.alert_id,
         "type": "hit",
@@ -74,6 +88,10 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 def email_subject(message: Outbound) -> str:
     """One line: the rules, then the entry title; for a digest, how many and which rules."""
     rules = list(dict.fromkeys(m.rule for a in message.alerts for m in a.matches)) or ["alert"]
+    first = message.alerts[0]
+    if first.health and not message.digest:
+        what = "is unhealthy" if first.status == "unhealthy" else "has recovered"
+        return one_line(f"[feed health] {first.feed_name} {what}", 250)
     if message.digest:
         text = f"[{', '.join(rules)}] {len(message.alerts)} new alerts ({message.reason})"
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from monitor.records import Alert, Outbound, RuleMatch
 
@@ -14,6 +15,13 @@ ALERT_NAMESPACE = uuid.UUID("8f4c2a4e-5d0b-4f57-9a52-7f3c1f2b6d10")
 def alert_id(feed_url: str, entry_identity: str, channel: str) -> str:
     """The alert's id: a UUIDv5 of feed URL, entry identity and channel name."""
     return str(uuid.uuid5(ALERT_NAMESPACE, f"{feed_url}\n{entry_identity}\n{channel}"))
+
+
+def health_alert_id(feed_url: str, status: str, at: datetime, channel: str) -> str:
+    """A health alert's id: a UUIDv5 of feed URL, status, when it was decided and channel;
+    its retries reuse it, and each reminder (decided later) has its own."""
+    text = f"health\n{feed_url}\n{status}\n{at.isoformat()}\n{channel}"
+    return str(uuid.uuid5(ALERT_NAMESPACE, text))
 
 
 def channels_for(

@@ -127,7 +127,7 @@ def _take(
     ignore_delay: bool,
 ) -> list[Outbound]:
     """Claim due alerts and compose them into messages, channel by channel; alerts over a
-    channel's rate limit are held for its next window."""
+    channel's rate limit are held for its next window (health alerts never are)."""
     me = claimer()
     singles = outbox.claim(
         s,
@@ -140,7 +140,10 @@ def _take(
         skip=tried,
     )
     held = outbox.claim(s, now, LEASE, held=True, claimer=me, limit=HELD_MAX, skip=tried)
-    messages: list[Outbound] = []
+    # Feed health alerts go out on their own at once: digests, quiet hours and rate
+    # limits are for hits.
+    messages = [Outbound(a.channel, a.alert_id, (a,)) for a in singles if a.health]
+    singles = [a for a in singles if not a.health]
     for channel in dict.fromkeys(a.channel for a in (*held, *singles)):
         plan = plans.get(channel, NO_PLAN)
         since = now - plan.rate[1] if plan.rate else now

@@ -60,6 +60,10 @@ class FeedOverview:
     entries: int
     entries_per_day: float | None = None
     moved_to: str | None = None  # where it has moved for good (update the config)
+    # Feed health (monitor.health): "ok" or "unhealthy", since when and why.
+    health: str = "ok"
+    unhealthy_since: datetime | None = None
+    health_reason: str | None = None
 
     @property
     def state(self) -> str:
@@ -108,6 +112,9 @@ def overview(session: Session, now: datetime | None = None) -> list[FeedOverview
             entries=n,
             entries_per_day=round(recent.get(f.id, 0) / days, 1) if now is not None else None,
             moved_to=f.moved_to if f.moved_count >= MOVED_AFTER else None,
+            health=f.health,
+            unhealthy_since=f.unhealthy_since,
+            health_reason=f.health_reason,
         )
         for f, n in rows
     ]

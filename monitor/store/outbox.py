@@ -1,5 +1,5 @@
-"""The alert outbox: one row per entry and channel, written with the hits, drained by
-the delivery worker."""
+"""The alert outbox: one row per entry and channel, written with the hits, and one per
+feed health change (or reminder) and channel; drained by the delivery worker."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from monitor.records import Alert
 from monitor.store import hits
-from monitor.store.tables import FAILED, PENDING, SENT, Entry, Feed, Outbox
+from monitor.store.tables import FAILED, HEALTH, HIT, PENDING, SENT, Entry, Feed, Outbox
 
 
 def add(
@@ -38,6 +38,35 @@ def add(
             attempts=0,
             next_attempt_at=due or now,
             hold_reason=hold_reason,
+            created_at=now,
+        )
+    )
+
+
+def add_health(
+    session: Session,
+    feed_id: int,
+    channel: str,
+    alert_id: str,
+    status: str,
+    reason: str,
+    since: datetime,
+    now: datetime,
+) -> None:
+    """Queue one feed health alert for a channel, due at once (never held for a digest)."""
+    session.add(
+        Outbox(
+            alert_id=alert_id,
+            kind=HEALTH,
+            feed_id=feed_id,
+            channel=channel,
+            rules=[],
+            health_status=status,
+            health_reason=reason,
+            health_since=since,
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=now,
             created_at=now,
         )
     )
@@ -86,37 +115,67 @@ def claim(
     )
     rows = session.execute(
         select(Outbox, Entry, Feed)
-        .join(Entry, Outbox.entry_id == Entry.id)
-        .join(Feed, Entry.feed_id == Feed.id)
+        .outerjoin(Entry, Outbox.entry_id == Entry.id)
+        .join(Feed, Feed.id == func.coalesce(Outbox.feed_id, Entry.feed_id))
         .where(Outbox.id.in_(ids))
         .order_by(Outbox.next_attempt_at, Outbox.id)
     ).all()
-    return [
-        Alert(
-            alert_id=o.alert_id,
-            outbox_id=o.id,
-            channel=o.channel,
-            entry_id=e.identity,
-            title=e.title,
-            link=e.link,
-            published=e.published,
-            author=e.author,
-            feed_url=f.url,
-            feed_name=f.name or f.title or f.url,
-            matches=tuple(hits.for_entry(session, e.id, o.rules)),
-            detected_at=o.created_at,
-            attempts=o.attempts,
-            hold_reason=o.hold_reason,
-        )
-        for o, e, f in rows
-    ]
+    return [_health_alert(o, f) if e is None else _hit_alert(session, o, e, f) for o, e, f in rows]
+
+
+def _hit_alert(session: Session, o: Outbox, e: Entry, f: Feed) -> Alert:
+    return Alert(
+        alert_id=o.alert_id,
+        outbox_id=o.id,
+        channel=o.channel,
+        entry_id=e.identity,
+        title=e.title,
+        link=e.link,
+        published=e.published,
+        author=e.author,
+        feed_url=f.url,
+        feed_name=f.name or f.title or f.url,
+        matches=tuple(hits.for_entry(session, e.id, o.rules)),
+        detected_at=o.created_at,
+        attempts=o.attempts,
+        hold_reason=o.hold_reason,
+    )
+
+
+def _health_alert(o: Outbox, f: Feed) -> Alert:
+    name = f.name or f.title or f.url
+    return Alert(
+        alert_id=o.alert_id,
+        outbox_id=o.id,
+        channel=o.channel,
+        entry_id="",
+        title=f"{name}: {o.health_status}",
+        link=f.url,
+        published=None,
+        author=None,
+        feed_url=f.url,
+        feed_name=name,
+        matches=(),
+        detected_at=o.created_at,
+        attempts=o.attempts,
+        kind=HEALTH,
+        status=o.health_status,
+        reason=o.health_reason,
+        since=o.health_since,
+    )
 
 
 def sent_times(session: Session, channel: str, since: datetime) -> list[datetime]:
-    """When each message sent to ``channel`` since ``since`` went out (a digest is one)."""
+    """When each message sent to ``channel`` since ``since`` went out (a digest is one);
+    health alerts are not counted against a channel's rate limit."""
     query = (
         select(func.min(Outbox.sent_at))
-        .where(Outbox.channel == channel, Outbox.status == SENT, Outbox.sent_at >= since)
+        .where(
+            Outbox.channel == channel,
+            Outbox.kind == HIT,
+            Outbox.status == SENT,
+            Outbox.sent_at >= since,
+        )
         .group_by(Outbox.message_id)
     )
     return [t for t in session.scalars(query) if t is not None]
@@ -228,10 +287,12 @@ class Waiting:
 
 
 def waiting(session: Session, limit: int | None = None) -> list[Waiting]:
-    """Pending and failed alerts, failed first, then oldest first."""
+    """Pending and failed alerts, failed first, then oldest first; a health alert's title
+    says which feed and what happened."""
     query = (
-        select(Outbox, Entry.title)
-        .join(Entry, Outbox.entry_id == Entry.id)
+        select(Outbox, Entry.title, Feed)
+        .outerjoin(Entry, Outbox.entry_id == Entry.id)
+        .join(Feed, Feed.id == func.coalesce(Outbox.feed_id, Entry.feed_id))
         .where(Outbox.status.in_([PENDING, FAILED]))
         .order_by((Outbox.status == FAILED).desc(), Outbox.created_at, Outbox.id)
     )
@@ -242,7 +303,7 @@ def waiting(session: Session, limit: int | None = None) -> list[Waiting]:
             o.alert_id,
             o.channel,
             o.status,
-            title,
+            title if o.kind == HIT else f"feed {f.name or f.title or f.url} {o.health_status}",
             tuple(o.rules),
             o.attempts,
             o.next_attempt_at,
@@ -250,7 +311,7 @@ def waiting(session: Session, limit: int | None = None) -> list[Waiting]:
             o.last_error,
             o.created_at,
         )
-        for o, title in session.execute(query).all()
+        for o, title, f in session.execute(query).all()
     ]
 
 

@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Delete, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
-from monitor.store.tables import PENDING, Daemon, Entry, Feed, Hit, Outbox
+from monitor.store.tables import HEALTH, PENDING, Daemon, Entry, Feed, Hit, Outbox
 
 DAEMON_ROWS_KEPT = timedelta(days=30)
 
@@ -28,7 +28,8 @@ def prune(session: Session, now: datetime, keep_hits: timedelta, keep_entries: t
       that an entry still listed by its feed is never forgotten and alerted again;
     * without hits, and without an alert still waiting to be sent.
 
-    Sent alerts go with their entries.
+    Sent alerts go with their entries; feed health alerts no longer pending go when
+    queued before ``now - keep_hits``.
     """
     hits_cut = now - keep_hits
     gone_hits = _deleted(session, delete(Hit).where(Hit.found_at < hits_cut))
@@ -55,6 +56,11 @@ def prune(session: Session, now: datetime, keep_hits: timedelta, keep_entries: t
         chunk = ids[i : i + 500]
         session.execute(delete(Outbox).where(Outbox.entry_id.in_(chunk)))
         gone_entries += _deleted(session, delete(Entry).where(Entry.id.in_(chunk)))
+    session.execute(
+        delete(Outbox).where(
+            Outbox.kind == HEALTH, Outbox.status != PENDING, Outbox.created_at < hits_cut
+        )
+    )
     session.execute(delete(Daemon).where(Daemon.heartbeat_at < now - DAEMON_ROWS_KEPT))
     return Pruned(hits=gone_hits, entries=gone_entries)
 

@@ -55,6 +55,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+HIT = "hit"
+HEALTH = "health"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -90,6 +94,12 @@ class Feed(Base):
     # policy.MOVED_AFTER on, that address is fetched instead of ``url``.
     moved_to: Mapped[str | None] = mapped_column(Text)
     moved_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Feed health (monitor.health): "ok" or "unhealthy", since when and why, and when
+    # the health channels were last told (so a restart does not tell them again).
+    health: Mapped[str] = mapped_column(String(10), default="ok", server_default="ok")
+    unhealthy_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    health_reason: Mapped[str | None] = mapped_column(Text)
+    health_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Entry(Base):
@@ -134,7 +144,14 @@ class Outbox(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[str] = mapped_column(String(36), unique=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    # "hit" (an entry matched rules: entry_id) or "health" (a feed turned unhealthy or
+    # recovered: feed_id and the health_* columns).
+    kind: Mapped[str] = mapped_column(String(10), default=HIT, server_default=HIT)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    health_status: Mapped[str | None] = mapped_column(String(10))
+    health_reason: Mapped[str | None] = mapped_column(Text)
+    health_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     channel: Mapped[str] = mapped_column(String(200))
     rules: Mapped[list[str]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(10))

@@ -41,6 +41,7 @@ def prepared(message: Outbound, *, defuse_mentions: bool = False) -> Outbound:
             title=tidy(alert.title),
             author=tidy(alert.author) if alert.author else alert.author,
             feed_name=tidy(alert.feed_name),
+            reason=tidy(alert.reason) if alert.reason else alert.reason,
             matches=tuple(dataclasses.replace(m, snippet=tidy(m.snippet)) for m in alert.matches),
         )
 
