@@ -17,6 +17,7 @@ from monitor.deliver import render
 from monitor.deliver.render import sign
 from monitor.deliver.routing import alert_id, channels_for
 from monitor.records import Alert, Outbound, RuleMatch
+from tests.chat_records import make_alert as sample_alert
 
 
 def email_message(alert: Alert, *args: object) -> EmailMessage:
@@ -35,29 +36,14 @@ HOSTILE = "Hi\r\nBcc: victim@example.net\r\n\r\n<script>alert(1)</script> & more
 
 
 def make_alert(**changes: object) -> Alert:
-    base = Alert(
-        alert_id=alert_id("http://127.0.0.1/world.rss", "world-1", "mail"),
-        outbox_id=7,
-        channel="mail",
-        entry_id="world-1",
-        title="Ceasefire talks resume in Geneva",
-        link="http://127.0.0.1/world/1",
-        published=datetime(2026, 11, 25, 8, 0, tzinfo=UTC),
-        author="Anna Reporter",
-        feed_url="http://127.0.0.1/world.rss",
-        feed_name="World Desk",
-        matches=(
-            RuleMatch(
-                rule="ceasefire",
-                terms=("ceasefire", "peace talks"),
-                field="summary",
-                snippet="…discuss a ceasefire along the front line…",
-            ),
-        ),
-        detected_at=datetime(2026, 11, 25, 8, 5, 30, tzinfo=UTC),
-        attempts=0,
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    """The shared sample alert (tests/chat_records.py), as sent to an email channel."""
+    defaults: dict[str, object] = {
+        "alert_id": alert_id("http://127.0.0.1/world.rss", "world-1", "mail"),
+        "channel": "mail",
+        "link": "http://127.0.0.1/world/1",
+        "feed_url": "http://127.0.0.1/world.rss",
+    }
+    return sample_alert(**{**defaults, **changes})
 
 
 def round_trip(alert: Alert) -> tuple[bytes, EmailMessage]:
