@@ -47,6 +47,22 @@ def load_config(ctx: click.Context) -> tuple[Path, config.Config]:
     return path, config.load(path)
 
 
+def format_option(*formats: str) -> Callable[[F], F]:
+    """``--format``, the first choice the default (``table``), passed as ``fmt``."""
+
+    def decorate(f: F) -> F:
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(formats),
+            default=formats[0],
+            show_default=True,
+            help="How to print the result.",
+        )(f)
+
+    return decorate
+
+
 class _Group(click.Group):
     """Turns our errors into one line and an exit status; never a traceback."""
 

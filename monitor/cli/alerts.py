@@ -11,7 +11,7 @@ import click
 import httpx
 
 from monitor import fetch
-from monitor.cli import cli, config_option, load_config
+from monitor.cli import cli, config_option, format_option, load_config
 from monitor.cli.status import ago
 from monitor.config import Config
 from monitor.deliver import build_channel
@@ -24,9 +24,7 @@ from monitor.text import one_line, plural
 
 @cli.group("alerts", invoke_without_command=True)
 @config_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@format_option("table", "json")
 @click.pass_context
 def alerts_group(ctx: click.Context, fmt: str) -> None:
     """List alerts waiting to be delivered (pending) and those that failed for good.

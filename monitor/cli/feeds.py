@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from monitor import config, feedcheck, feedlist, opml
-from monitor.cli import cli, config_option, load_config
+from monitor.cli import cli, config_option, format_option, load_config
 from monitor.cli.status import ago
 from monitor.errors import FeedListError, StoreError
 from monitor.feedblocks import NewFeed
@@ -52,9 +52,7 @@ def _feed_record(f: FeedOverview) -> dict[str, Any]:
 
 @cli.group("feeds", invoke_without_command=True)
 @config_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@format_option("table", "json")
 @click.pass_context
 def feeds_group(ctx: click.Context, fmt: str) -> None:
     """List each feed with its status, last success, last error, next poll and entries

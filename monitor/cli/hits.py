@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from monitor.cli import cli, config_option, load_config
+from monitor.cli import cli, config_option, format_option, load_config
 from monitor.config import parse_duration
 from monitor.store import hits as hits_store
 from monitor.store.db import open_database
@@ -76,13 +76,7 @@ def as_record(hit: StoredHit) -> dict[str, Any]:
 @click.option("--feed", help="Only hits from this feed (its URL, configured name or own title).")
 @click.option("--since", help="Only hits found since: a duration (2d, 12h) or a date (2026-11-20).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (default: all).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "json", "csv")
 @click.pass_context
 def hits(
     ctx: click.Context,
