@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CONFIG ?= config.toml
 CHECKED := monitor tests alembic bench
 
-.PHONY: run test demo install dev lint typecheck pytest soak clean
+.PHONY: run test demo install dev lint typecheck pytest soak bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ pytest: dev
 ## soak: the crash-safety test with many kills (SIGKILL mid-delivery, restart, repeat)
 soak: dev
 	NEWSMONITOR_CRASH_KILLS=$${NEWSMONITOR_CRASH_KILLS:-60} $(BIN)/pytest -q -s tests/test_crash.py
+
+## bench: the scale benchmark (docs/performance.md); BENCH_ARGS="--feeds 10000 --repeat 1"
+bench: dev
+	$(BIN)/python bench/scale_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
