@@ -86,7 +86,7 @@ class NetworkConfig(_Model):
     allow: tuple[str, ...] = ()
     concurrency: int = Field(default=32, ge=1, le=1024)
     per_host: int = Field(default=2, ge=1, le=64)
-    starts_per_second: float = Field(default=50, gt=0, le=10000)
+    starts_per_second: float = Field(default=200, gt=0, le=10000)
     timeout: PositiveDuration = timedelta(seconds=30)
     max_body: int = Field(default=10 * 1024 * 1024, ge=1024)
     user_agent: str | None = None
