@@ -9,12 +9,19 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import kill_leftovers
 from tests.servers import HTTPServer, SMTPServer
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
 PG_ADMIN = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
 REQUIRE_PG = os.environ.get("NEWSMONITOR_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _no_daemon_outlives_its_test() -> Iterator[None]:
+    yield
+    kill_leftovers()
 
 
 @pytest.fixture

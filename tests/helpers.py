@@ -75,6 +75,7 @@ def start_daemon(
         text=True,
         env={**os.environ, **env},
     )
+    STARTED.append(proc)
     if own is not None:
         _NOTIFY[proc.pid] = own
         own.settimeout(30)
@@ -88,6 +89,19 @@ def start_daemon(
 
 
 _NOTIFY: dict[int, socket.socket] = {}
+# Every daemon a test started: one a failing test left running is killed at teardown.
+STARTED: list[subprocess.Popen[str]] = []
+
+
+def kill_leftovers() -> None:
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+        notify = _NOTIFY.pop(proc.pid, None)
+        if notify is not None:
+            notify.close()
 
 
 def stop_daemon(proc: subprocess.Popen[str], sig: signal.Signals = signal.SIGTERM) -> str:

@@ -291,9 +291,12 @@ def test_journal_and_json_log_formats_and_no_secrets(tmp_path: Path, http: HTTPS
             stderr=handle,
             env={**env, "JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"},
         )
-        wait_for(lambda: "failed: could not send mail" in log_file.read_text(), what="the failure")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        try:
+            wait_for(lambda: "failed: could not send mail" in log_file.read_text(), what="failure")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=30)
+        assert code == 0
     journal = log_file.read_text()
     lines = journal.splitlines()
     assert all(line[:3] in ("<6>", "<4>", "<3>") for line in lines), lines
