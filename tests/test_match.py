@@ -16,6 +16,7 @@ from monitor.match.compiler import CompiledMatcher
 from monitor.match.evaluate import REGEX_TIMEOUT
 from monitor.match.naive import NaiveMatcher
 from monitor.match.normalise import display_text, exact_key, words
+from monitor.match.probe import entry as probe_entry
 from monitor.match.query import (
     And,
     Near,
@@ -35,17 +36,7 @@ from monitor.records import ParsedEntry, RuleMatch
 
 
 def entry(title: str = "", summary: str = "", content: str = "", **extra: Any) -> ParsedEntry:
-    return ParsedEntry(
-        identity="e1",
-        title=title,
-        link=extra.get("link"),
-        author=extra.get("author"),
-        published=None,
-        summary=summary,
-        content=content,
-        categories=tuple(extra.get("categories", ())),
-        feed_title=extra.get("feed_title"),
-    )
+    return probe_entry(title, summary, content, **extra)
 
 
 def rule(
