@@ -94,14 +94,14 @@ def _rss(pid: int) -> int:
         return 0
 
 
-def measure(cmd: list[str], cwd: Path) -> Run:
+def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
     """Run ``cmd`` to its end; its wall time, CPU, peak tree RSS and first output line."""
     out = cwd / "child.out"
     peak = 0
     stop = threading.Event()
     with open(out, "w") as sink:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=cwd)
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=cwd, env=env)
 
         def sample() -> None:
             nonlocal peak
@@ -224,13 +224,15 @@ class Tool:
 
 
 class Newsmonitor(Tool):
+    env: dict[str, str] | None = None  # another checkout's, for --baseline
+
     def prepare(self) -> None:
         write_config(self.folder / "config.toml", self.db, self.urls, self.concurrency)
         write_config(self.folder / "zero.toml", self.folder / "zero.db", [], self.concurrency)
         for cfg in ("config.toml", "zero.toml"):
             subprocess.run(
                 [sys.executable, "-m", "monitor", "-q", "--config", cfg, "db", "upgrade"],
-                cwd=self.folder, check=True, capture_output=True,
+                cwd=self.folder, check=True, capture_output=True, env=self.env,
             )  # fmt: skip
         copy_db(self.db, self.empty)
 
@@ -276,6 +278,10 @@ def bench(args: argparse.Namespace) -> dict[str, dict[str, Figures]]:
             Newsmonitor("newsmonitor", Path(tmp) / "nm", urls, args.concurrency),
             Reference("reference", Path(tmp) / "ref", urls, args.concurrency),
         ]
+        if args.baseline:
+            base = Newsmonitor("baseline", Path(tmp) / "base", urls, args.concurrency)
+            base.env = {**os.environ, "PYTHONPATH": str(args.baseline.resolve())}
+            tools.insert(1, base)
         for tool in tools:
             tool.prepare()
             results[tool.name] = {}
@@ -288,7 +294,8 @@ def bench(args: argparse.Namespace) -> dict[str, dict[str, Figures]]:
                         fresh(tool)
                     elif before == "snapshot":
                         copy_db(tool.snapshot, tool.db)
-                    runs.append(measure(tool.command(feeds), tool.folder))
+                    env = tool.env if isinstance(tool, Newsmonitor) else None
+                    runs.append(measure(tool.command(feeds), tool.folder, env))
                 figures = Figures.median(runs)
                 results[tool.name][name] = figures
                 print(
@@ -335,7 +342,7 @@ def report(results: dict[str, dict[str, Figures]], feeds: int) -> None:
     print("\n| shape | tool | wall s | feeds/s | CPU s | peak RSS MiB |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name in ("start-up", "all new", "all 304", "10% changed"):
-        for tool, figs in (("newsmonitor", nm), ("reference", ref)):
+        for tool, figs in results.items():
             f = figs[name]
             rate = f"{feeds / f.wall:.0f}" if name != "start-up" else "-"
             print(
@@ -346,7 +353,11 @@ def report(results: dict[str, dict[str, Figures]], feeds: int) -> None:
     for name in ("all new", "all 304", "10% changed"):
         a, b = nm[name], ref[name]
         print(f"| {name} | {b.wall / a.wall:.2f}x | {a.cpu / b.cpu:.2f} | {a.rss / b.rss:.2f} |")
-    for tool, figs in (("newsmonitor", nm), ("reference", ref)):
+        if "baseline" in results:
+            c = results["baseline"][name]
+            ratios = f"{b.wall / c.wall:.2f}x | {c.cpu / b.cpu:.2f} | {c.rss / b.rss:.2f}"
+            print(f"| {name} (baseline) | {ratios} |")
+    for tool, figs in results.items():
         net = figs["all 304"].wall - figs["start-up"].wall
         rate = f"{feeds / net:.0f}" if net > 0 else "n/a"
         print(f"{tool}: all 304 net of start-up ({figs['start-up'].wall:.2f} s): {rate} feeds/s")
@@ -362,6 +373,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs a shape (median)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", type=Path, help="also cProfile newsmonitor to FILE.*")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also measure the newsmonitor of this other checkout (before/after a change)",
+    )
     args = parser.parse_args()
     os.chdir(ROOT)
     # The children import this checkout's monitor package.

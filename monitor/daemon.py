@@ -27,16 +27,13 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from monitor import __version__, config, fetch, health, policy
-from monitor.api.app import make_app
-from monitor.api.server import HttpServer
 from monitor.connections import Connections
 from monitor.connectivity import Connectivity
 from monitor.cycle import CycleReport
@@ -54,6 +51,9 @@ from monitor.store import health as feed_health
 from monitor.store.db import Database
 from monitor.store.summary import Snapshot, snapshot
 from monitor.text import one_line, plural
+
+if TYPE_CHECKING:
+    from monitor.api.server import HttpServer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -507,6 +507,9 @@ class Daemon:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set, then finish in-flight work within a grace period."""
+        # Imported here: ``poll`` runs no scheduler and serves no HTTP.
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
         http = self._http_server()
         now = datetime.now(UTC)
         scheduler = AsyncIOScheduler(timezone=UTC)
@@ -567,6 +570,9 @@ class Daemon:
         listen = self.config.http.listen
         if not listen:
             return None
+        from monitor.api.app import make_app
+        from monitor.api.server import HttpServer
+
         host, port = config.split_listen(listen)
         token = self.config.http.token
         app = make_app(self.health, self.metrics_text, token.get_secret_value() if token else None)

@@ -18,8 +18,13 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    # Through list_commands/get_command, as help does: command modules load lazily, so
+    # each listed name must also load its command.
     found = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, f"{prefix}{name} is listed but does not load"
         full = f"{prefix}{name}"
         if isinstance(command, click.Group):
             found += commands(command, f"{full} ")

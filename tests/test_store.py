@@ -285,3 +285,16 @@ def test_hits_stored_before_marks_existed_read_back_with_none(tmp_path: Path) ->
             (m,) = hits.for_entry(s, 1, ["r"])
     assert m.marks == ()
     assert m.snippet == "Kyiv"
+
+
+def test_schema_head_is_the_newest_migration() -> None:
+    # A database at SCHEMA_HEAD is not handed to Alembic at start: a migration added
+    # without moving SCHEMA_HEAD would never run.
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from monitor.store.db import SCHEMA_HEAD, migrations_folder
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(migrations_folder()))
+    assert ScriptDirectory.from_config(cfg).get_heads() == [SCHEMA_HEAD]

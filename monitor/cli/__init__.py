@@ -6,6 +6,7 @@ standard error with exit status 2 for configuration problems and 1 for the rest.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -63,8 +64,35 @@ def format_option(*formats: str) -> Callable[[F], F]:
     return decorate
 
 
+# Each command's module, imported only when that command runs (or help lists it), so
+# that ``poll`` and ``run`` do not pay for the imports of every other command.
+_COMMANDS = {
+    "alerts": "alerts",
+    "check-config": "db",
+    "db": "db",
+    "demo": "demo",
+    "feeds": "feeds",
+    "hits": "hits",
+    "match": "match",
+    "poll": "run",
+    "run": "run",
+    "status": "status",
+}
+
+
 class _Group(click.Group):
-    """Turns our errors into one line and an exit status; never a traceback."""
+    """Loads command modules lazily; turns our errors into one line and an exit status,
+    never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = _COMMANDS.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            # The module registers its commands on ``cli`` as it is imported.
+            importlib.import_module(f"monitor.cli.{module}")
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -118,7 +146,3 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool, log_format:
 def main() -> None:
     """Entry point of the ``newsmonitor`` command."""
     cli(prog_name="newsmonitor")
-
-
-# The command modules register themselves on ``cli``; imported last because they import it.
-from monitor.cli import alerts, db, demo, feeds, hits, match, run, status  # noqa: E402, F401
