@@ -14,6 +14,10 @@ import httpx
 from monitor.netguard import AddressPolicy, GuardedBackend
 
 KEEPALIVE_SECONDS = 5.0
+# Idle connections kept for reuse, per fetch that may run at once: fetches spread over
+# many hosts, and with no more idle connections than fetches at once nearly every fetch
+# finds its host's connection closed to make room and connects anew.
+IDLE_PER_CONCURRENT = 4
 
 _Key = tuple[AddressPolicy, str | None, bool]
 
@@ -25,6 +29,7 @@ class Connections:
         self, concurrency: int, backend: httpcore.AsyncNetworkBackend | None = None
     ) -> None:
         self._concurrency = concurrency
+        self._idle = IDLE_PER_CONCURRENT * concurrency
         self._backend = backend or httpcore.AnyIOBackend()
         self._pools: dict[_Key, httpcore.AsyncConnectionPool] = {}
         self._contexts: dict[bool, ssl.SSLContext] = {}
@@ -56,8 +61,8 @@ class Connections:
         if proxy is None:
             return httpcore.AsyncConnectionPool(
                 ssl_context=self._context(verify_tls),
-                max_connections=self._concurrency,
-                max_keepalive_connections=self._concurrency,
+                max_connections=self._idle + self._concurrency,
+                max_keepalive_connections=self._idle,
                 keepalive_expiry=KEEPALIVE_SECONDS,
                 network_backend=backend,
             )

@@ -44,10 +44,12 @@ from monitor.match import compile_rules
 from monitor.metrics import Metrics
 from monitor.netguard import AddressPolicy
 from monitor.notify import Notifier
+from monitor.parsepool import ParsePool, auto_workers
 from monitor.pipeline import FeedSettings, Poller, PollOutcome, poll_feed
 from monitor.records import FeedState, FetchOptions
 from monitor.store import daemons, feeds, retention
 from monitor.store import health as feed_health
+from monitor.store.batch import GroupCommit
 from monitor.store.db import Database
 from monitor.store.summary import Snapshot, snapshot
 from monitor.text import one_line, plural
@@ -127,6 +129,9 @@ class Daemon:
         self.metrics = Metrics()
         net = cfg.network
         self._connections = Connections(net.concurrency)
+        self._writes = GroupCommit(db)
+        workers = cfg.performance.parse_workers
+        self._parser = ParsePool(auto_workers() if workers == "auto" else workers)
         self._send_client = httpx.AsyncClient(
             trust_env=False, headers={"User-Agent": net.user_agent or fetch.USER_AGENT}
         )
@@ -184,7 +189,9 @@ class Daemon:
             ),
             clock=self.clock,
             rng=self.rng,
+            writes=self._writes,
             connectivity=self.connectivity,
+            parse=self._parser.parse,
         )
         self.config, self.channels, self.plans, self.poller = cfg, channels, plans, poller
 
@@ -206,6 +213,7 @@ class Daemon:
     ) -> None:
         await self._connections.aclose()
         await self._send_client.aclose()
+        await asyncio.to_thread(self._parser.close)
 
     def _sync_feeds(self) -> None:
         with self.db.transaction() as s:

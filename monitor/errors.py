@@ -58,6 +58,10 @@ class ParseError(MonitorError):
         self.url = url
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str]]:
+        # Raised in parser processes: it must come back through pickle whole.
+        return ParseError, (self.url, self.reason)
+
 
 class StoreError(MonitorError):
     """The database could not be opened, migrated or written."""

@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,6 +34,7 @@ from monitor.records import (
     RuleMatch,
 )
 from monitor.store import entries, feeds, hits, outbox
+from monitor.store.batch import GroupCommit
 from monitor.store.db import Database
 from monitor.text import one_line
 
@@ -52,6 +53,14 @@ class FeedSettings:
     hints: bool = True
 
 
+Parse = Callable[[bytes, str, str | None], Awaitable[ParsedFeed]]
+
+
+async def parse_in_thread(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+    """The plain way to parse: in a worker thread (see :mod:`monitor.parsepool`)."""
+    return await asyncio.to_thread(parse_feed, body, url, content_type)
+
+
 @dataclass(frozen=True, slots=True)
 class Poller:
     """Everything one poll needs; shared by all feeds of a process."""
@@ -66,7 +75,9 @@ class Poller:
     default: FeedSettings
     clock: Callable[[], datetime]
     rng: random.Random
+    writes: GroupCommit
     connectivity: Connectivity = dataclasses.field(default_factory=Connectivity)
+    parse: Parse = parse_in_thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +116,13 @@ async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
         finally:
             fetch_seconds = time.monotonic() - started  # failed fetches count too
         _observe(poller, feed.source, connected=True)
-        outcome = await asyncio.to_thread(_process, poller, feed, settings, result)
+        # A body identical to the last one read is unchanged too: it is not parsed again.
+        if result.not_modified or (result.body_hash and result.body_hash == feed.body_hash):
+            outcome = await _unchanged(poller, feed, settings, result)
+        else:
+            url = result.final_url or feed.source
+            parsed = await poller.parse(result.body, url, result.content_type)
+            outcome = await asyncio.to_thread(_store, poller, feed, settings, result, parsed)
         return dataclasses.replace(outcome, fetch_seconds=fetch_seconds)
     except Exception as exc:  # one feed's top level: record it, back off, keep polling
         known = isinstance(exc, FetchError | ParseError | StoreError)
@@ -131,28 +148,32 @@ def _observe(poller: Poller, url: str, connected: bool) -> None:
         log.info("a feed server answered again: the network is back")
 
 
-def _process(
+async def _unchanged(
     poller: Poller, feed: FeedState, settings: FeedSettings, result: FetchResult
 ) -> PollOutcome:
-    """Parse, match and store one fetched feed (runs in a worker thread)."""
-    db, now = poller.db, poller.clock()
-    # A body identical to the last one read is unchanged too: it is not parsed again.
-    if result.not_modified or (result.body_hash and result.body_hash == feed.body_hash):
-        next_poll = _next_poll(poller, settings, result, None, now)
-        with db.transaction() as s:
-            moved = feeds.mark_success(
-                s,
-                feed.id,
-                now,
-                next_poll,
-                result.etag,
-                result.last_modified,
-                moved_to=_moved(result),
-            )
-        _say_moved(feed, result, moved)
-        return PollOutcome(url=feed.url, unchanged=True)
+    """Record a poll that found nothing new to read, in a transaction shared with others."""
+    now = poller.clock()
+    next_poll = _next_poll(poller, settings, result, None, now)
 
-    parsed = parse_feed(result.body, result.final_url or feed.source, result.content_type)
+    def write(s: Session) -> bool:
+        return feeds.mark_success(
+            s, feed.id, now, next_poll, result.etag, result.last_modified, moved_to=_moved(result)
+        )
+
+    moved = await poller.writes.run(write)
+    _say_moved(feed, result, moved)
+    return PollOutcome(url=feed.url, unchanged=True)
+
+
+def _store(
+    poller: Poller,
+    feed: FeedState,
+    settings: FeedSettings,
+    result: FetchResult,
+    parsed: ParsedFeed,
+) -> PollOutcome:
+    """Match and store one parsed feed (runs in a worker thread)."""
+    db, now = poller.db, poller.clock()
     next_poll = _next_poll(poller, settings, result, parsed, now)
     if parsed.problem:
         log.warning("feed %s: %s; its entries are used anyway", feed.url, parsed.problem)

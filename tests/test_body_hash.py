@@ -17,6 +17,7 @@ from monitor.match import compile_rules
 from monitor.netguard import AddressPolicy
 from monitor.pipeline import FeedSettings, Poller, PollOutcome, poll_feed
 from monitor.store import feeds
+from monitor.store.batch import GroupCommit
 from monitor.store.db import Database, open_database
 from monitor.store.tables import Feed
 from tests.servers import FEEDS, HTTPServer, Reply
@@ -51,6 +52,7 @@ def poll(db: Database, url: str, now: datetime) -> PollOutcome:
                 default=FeedSettings(timedelta(minutes=5), timedelta(days=3650)),
                 clock=lambda: now,
                 rng=random.Random(1),
+                writes=GroupCommit(db),
             )
             return await poll_feed(poller, state)
 

@@ -21,6 +21,7 @@ from monitor.netguard import AddressPolicy
 from monitor.pipeline import FeedSettings, Poller, poll_feed
 from monitor.records import ParsedEntry, RuleMatch
 from monitor.store import entries, feeds, hits, outbox
+from monitor.store.batch import GroupCommit
 from monitor.store.db import Database, open_database
 from monitor.store.tables import Feed, Outbox
 from tests.helpers import write_config
@@ -121,6 +122,7 @@ def test_an_unexpected_failure_is_recorded_and_backs_off(db: Database, http: HTT
                 default=FeedSettings(timedelta(minutes=1), timedelta(hours=1)),
                 clock=lambda: NOW,
                 rng=random.Random(1),
+                writes=GroupCommit(db),
             )
             return (await poll_feed(poller, state)).error
 

@@ -33,6 +33,7 @@ from monitor.config.models import (
     HealthConfig,
     HttpConfig,
     NetworkConfig,
+    PerformanceConfig,
     RetentionConfig,
     RuleConfig,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "MatrixChannel",
     "NetworkConfig",
     "NtfyChannel",
+    "PerformanceConfig",
     "PositiveDuration",
     "RetentionConfig",
     "RuleConfig",

@@ -103,6 +103,14 @@ class NetworkConfig(_Model):
         return values
 
 
+class PerformanceConfig(_Model):
+    """How a process spreads its work over the machine."""
+
+    # Processes that parse feed bodies; "auto" is one per core (none on one core), 0
+    # parses in a thread of the daemon's own process.
+    parse_workers: Literal["auto"] | Annotated[int, Field(ge=0, le=64)] = "auto"
+
+
 class HealthConfig(_Model):
     """Feed health alerts: where they go and when a feed counts as unhealthy."""
 
@@ -204,6 +212,7 @@ class Config(_Model):
     http: HttpConfig = HttpConfig()
     retention: RetentionConfig = RetentionConfig()
     health: HealthConfig = HealthConfig()
+    performance: PerformanceConfig = PerformanceConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Config:

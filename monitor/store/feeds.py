@@ -6,12 +6,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, func, select, type_coerce, update
+from sqlalchemy import Integer, String, bindparam, case, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from monitor.policy import MOVED_AFTER, host_of, track_move
 from monitor.records import FeedState
-from monitor.store.tables import Entry, Feed
+from monitor.store.tables import Entry, Feed, UTCDateTime
 
 
 def sync(session: Session, feeds: Sequence[tuple[str, str | None]], now: datetime) -> None:
@@ -163,6 +163,37 @@ def active(session: Session) -> list[FeedState]:
     return [_state(r) for r in session.scalars(select(Feed).where(Feed.active).order_by(Feed.id))]
 
 
+_NOW = bindparam("p_now", type_=UTCDateTime)
+_NEXT = bindparam("p_next_poll_at", type_=UTCDateTime)
+_MOVED = select(Feed.moved_to, Feed.moved_count).where(Feed.id == bindparam("p_id"))
+_SUCCESS = (
+    update(Feed)
+    .where(Feed.id == bindparam("p_id"))
+    .values(
+        moved_to=bindparam("p_moved_to"),
+        moved_count=bindparam("p_moved_count"),
+        last_polled_at=_NOW,
+        last_success_at=_NOW,
+        first_success_at=func.coalesce(Feed.first_success_at, _NOW),
+        # A Retry-After its host sent meanwhile (to another feed's poll, maybe in
+        # another process) still holds: decided by the statement, on the row as it is.
+        next_poll_at=case(
+            (Feed.retry_after_until > _NEXT, Feed.retry_after_until),
+            else_=_NEXT,
+        ),
+        retry_after_until=case((Feed.retry_after_until > _NOW, Feed.retry_after_until), else_=None),
+        last_error=None,
+        consecutive_errors=0,
+        title=func.coalesce(bindparam("p_title", type_=String), Feed.title),
+        etag=func.coalesce(bindparam("p_etag", type_=String), Feed.etag),
+        last_modified=func.coalesce(bindparam("p_last_modified", type_=String), Feed.last_modified),
+    )
+)
+_SUCCESS_CHANGED = _SUCCESS.values(
+    last_changed_at=_NOW, body_hash=bindparam("p_body_hash", type_=String)
+)
+
+
 def mark_success(
     session: Session,
     feed_id: int,
@@ -179,27 +210,27 @@ def mark_success(
     ``changed`` when it brought a body (a 200) that was read, whose SHA-256 is
     ``body_hash``; ``moved_to`` where permanent redirects led it. True when this poll
     confirmed that the feed has moved."""
-    row = session.get_one(Feed, feed_id)
-    was = row.moved_count
-    row.moved_to, row.moved_count = track_move(row.moved_to, row.moved_count, moved_to)
+    # Core statements built once, on the session's connection: this runs for every
+    # feed of every poll, and the ORM's update machinery costs several times more.
+    conn = session.connection()
+    was_to, was_count = conn.execute(_MOVED, {"p_id": feed_id}).one()
+    to, count = track_move(was_to, was_count, moved_to)
+    params = {
+        "p_id": feed_id,
+        "p_now": now,
+        "p_next_poll_at": next_poll_at,
+        "p_moved_to": to,
+        "p_moved_count": count,
+        "p_title": title or None,
+        # A 304 may omit the validators: the stored ones are kept (RFC 9110, 15.4.5).
+        "p_etag": etag or None,
+        "p_last_modified": last_modified or None,
+    }
     if changed:
-        row.last_changed_at = now
-        row.body_hash = body_hash
-    row.title = title or row.title
-    row.last_polled_at = now
-    row.last_success_at = now
-    if row.first_success_at is None:
-        row.first_success_at = now
-    # A Retry-After its host sent meanwhile (to another feed's poll) still holds.
-    held = row.retry_after_until if row.retry_after_until and row.retry_after_until > now else None
-    row.next_poll_at = max(next_poll_at, held) if held else next_poll_at
-    # A 304 may omit the validators: keep the stored ones (RFC 9110, 15.4.5).
-    row.etag = etag or row.etag
-    row.last_modified = last_modified or row.last_modified
-    row.last_error = None
-    row.consecutive_errors = 0
-    row.retry_after_until = held
-    return was < MOVED_AFTER <= row.moved_count
+        conn.execute(_SUCCESS_CHANGED, params | {"p_body_hash": body_hash})
+    else:
+        conn.execute(_SUCCESS, params)
+    return was_count < MOVED_AFTER <= count
 
 
 def mark_error(

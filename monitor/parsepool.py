@@ -1,0 +1,105 @@
+"""Feed parsing in worker processes.
+
+Parsing is most of a poll's CPU (feedparser above all). In the event loop's process it
+would hold the GIL against fetching and storing and leave the other cores idle, so
+bodies go to a pool of worker processes: bytes in, :class:`~monitor.records.ParsedFeed`
+out, as :func:`monitor.parse.parse_feed` is pure.
+
+The pool uses the ``forkserver`` start method: workers are forked from a small server
+process that has imported only the parsing modules, never from the daemon itself, so a
+worker starts in milliseconds, holds no copy of the daemon's threads, sockets or
+database connections, and can be replaced at any time. It starts at the first body to
+parse, so a pass where every feed answers 304 never starts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from monitor.errors import ParseError
+from monitor.parse import parse_feed
+from monitor.records import ParsedFeed
+
+log = logging.getLogger(__name__)
+
+# A worker is replaced after this many bodies, which bounds what a long-lived worker's
+# heap can grow to (feedparser's allocations fragment it) at the cost of a fork.
+TASKS_PER_WORKER = 500
+
+
+def _worker_start() -> None:
+    """In each worker: stop signals are the daemon's to handle (it closes the pool in
+    its own time; Ctrl-C at a terminal reaches the whole process group), and a worker
+    whose daemon died (SIGKILL, a crash) exits instead of waiting for work forever."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    daemon = multiprocessing.parent_process()  # the daemon, not the fork server
+
+    if daemon is None:
+        return
+
+    def watch() -> None:
+        daemon.join()  # returns when the daemon's end of a pipe closes: it is gone
+        os._exit(0)
+
+    threading.Thread(target=watch, name="daemon-watch", daemon=True).start()
+
+
+def auto_workers() -> int:
+    """``parse_workers = "auto"``: one per core; none (parse in a thread) on one core."""
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 else 0
+
+
+class ParsePool:
+    """Parses feed bodies in ``workers`` processes, or in a thread when ``workers`` is 0."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def parse(self, body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+        """:func:`monitor.parse.parse_feed` of this body, in a worker.
+
+        Raises:
+            ParseError: as ``parse_feed``; also when a worker died twice while reading
+                this body (killed for its memory, say).
+        """
+        if self.workers == 0:
+            return await asyncio.to_thread(parse_feed, body, url, content_type)
+        for _ in range(2):
+            pool = self._pool or self._start()
+            try:
+                return await asyncio.wrap_future(pool.submit(parse_feed, body, url, content_type))
+            except BrokenProcessPool:
+                # Every body in flight fails with the pool: each is tried once more in
+                # a new pool, so only a body that kills a worker again is refused.
+                if self._pool is pool:
+                    log.warning("a feed parser process stopped unexpectedly; starting anew")
+                    self._pool = None
+                    pool.shutdown(wait=False, cancel_futures=True)
+        raise ParseError(url, "the parser process stopped while reading this feed, twice")
+
+    def _start(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["monitor.parse"])
+        self._pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=context,
+            initializer=_worker_start,
+            max_tasks_per_child=TASKS_PER_WORKER,
+        )
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the workers (waiting for those busy to finish their body)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

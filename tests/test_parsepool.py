@@ -1,0 +1,121 @@
+"""Parsing in worker processes: the same result as parsing here, errors that come back
+whole, a worker that dies replaced, and no process left behind by a daemon that dies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import ParseError
+from monitor.parse import parse_feed
+from monitor.parsepool import ParsePool
+from tests.helpers import start_daemon, write_config
+from tests.servers import FEEDS, HTTPServer, wait_for
+
+URL = "http://127.0.0.1/feed"
+BODIES = sorted(p for p in FEEDS.iterdir() if p.suffix in (".rss", ".atom", ".json", ".xml"))
+
+
+def test_workers_parse_exactly_as_this_process_does() -> None:
+    assert len(BODIES) >= 5
+    pool = ParsePool(2)
+
+    async def run() -> list[object]:
+        return await asyncio.gather(
+            *(pool.parse(p.read_bytes(), URL, None) for p in BODIES), return_exceptions=True
+        )
+
+    try:
+        got = asyncio.run(run())
+    finally:
+        pool.close()
+    for path, result in zip(BODIES, got, strict=True):
+        assert _comparable(result) == _comparable(_here(path.read_bytes())), path.name
+
+
+def _here(body: bytes) -> object:
+    try:
+        return parse_feed(body, URL, None)
+    except ParseError as exc:
+        return exc
+
+
+def _comparable(outcome: object) -> object:
+    if isinstance(outcome, ParseError):
+        return ("error", outcome.url, outcome.reason)
+    return outcome
+
+
+def test_a_parse_error_comes_back_with_its_url_and_sentence() -> None:
+    pool = ParsePool(1)
+    page = b"<!doctype html><html><head><title>x</title></head><body>hi</body></html>"
+    try:
+        with pytest.raises(ParseError) as caught:
+            asyncio.run(pool.parse(page, URL, "text/html"))
+    finally:
+        pool.close()
+    assert caught.value.url == URL
+    assert str(caught.value) == "this is a web page, not a feed, and it advertises no feeds"
+
+
+def test_a_killed_worker_is_replaced_and_parsing_goes_on() -> None:
+    pool = ParsePool(1)
+    body = (FEEDS / "world.rss").read_bytes()
+
+    async def run() -> int:
+        first = await pool.parse(body, URL, None)
+        assert pool._pool is not None
+        for pid in list(pool._pool._processes):  # the worker, killed as the OOM killer would
+            os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(0.5)
+        second = await pool.parse(body, URL, None)
+        assert second == first
+        return len(second.entries)
+
+    try:
+        assert asyncio.run(run()) > 0
+    finally:
+        pool.close()
+
+
+def test_no_worker_outlives_a_killed_daemon(tmp_path: Path, db_url: str, http: HTTPServer) -> None:
+    feed = http.feed("/world.rss", "world.rss")
+    config = write_config(
+        tmp_path,
+        db_url=db_url,
+        feeds=[{"url": feed, "interval": "1s"}],
+        rules=[{"name": "ceasefire", "keywords": ["ceasefire"]}],
+    )
+    proc = start_daemon(config)
+    wait_for(lambda: len(http.received("/world.rss", "GET")) >= 1, what="a poll")
+    time.sleep(1)  # the body is parsed by now: the pool's processes run
+    tree = _descendants(proc.pid)
+    assert tree, "the daemon started no parser process"
+    proc.kill()
+    proc.communicate(timeout=10)  # every holder of its output pipe has exited too
+    wait_for(lambda: not any(_alive(p) for p in tree), what="the parser processes to exit")
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in os.listdir(f"/proc/{parent}/task"):
+            with open(f"/proc/{parent}/task/{task}/children") as f:
+                children = [int(c) for c in f.read().split()]
+            found += children
+            todo += children
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
