@@ -27,6 +27,7 @@ prints where the time goes.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -51,7 +52,8 @@ from farm import TOPICS  # noqa: E402
 class Run:
     wall: float
     cpu: float
-    rss: int  # bytes, peak of the whole process tree
+    rss: int  # bytes, peak of the sum of RSS over the whole process tree
+    pss: int  # bytes, peak of the sum of PSS over the tree (shared pages counted once)
     summary: str
 
 
@@ -60,6 +62,7 @@ class Figures:
     wall: float
     cpu: float
     rss: int
+    pss: int
     summary: str
 
     @staticmethod
@@ -68,6 +71,7 @@ class Figures:
             statistics.median(r.wall for r in runs),
             statistics.median(r.cpu for r in runs),
             int(statistics.median(r.rss for r in runs)),
+            int(statistics.median(r.pss for r in runs)),
             runs[-1].summary,
         )
 
@@ -94,19 +98,34 @@ def _rss(pid: int) -> int:
         return 0
 
 
+def _pss(pid: int) -> int:
+    # Proportional set size: a page shared by n processes counts 1/n in each, so the
+    # sum over a tree of forked processes is the memory the tree really holds.
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
 def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
     """Run ``cmd`` to its end; its wall time, CPU, peak tree RSS and first output line."""
     out = cwd / "child.out"
-    peak = 0
+    peak = peak_pss = 0
     stop = threading.Event()
     with open(out, "w") as sink:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=cwd, env=env)
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, peak_pss
             while not stop.is_set():
-                peak = max(peak, sum(_rss(p) for p in _tree(proc.pid)))
+                tree = _tree(proc.pid)
+                peak = max(peak, sum(_rss(p) for p in tree))
+                peak_pss = max(peak_pss, sum(_pss(p) for p in tree))
                 stop.wait(0.01)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -122,7 +141,7 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run
     peak = max(peak, usage.ru_maxrss * 1024)
     lines = [ln for ln in text.splitlines() if ln.strip()]
     summary = next((ln for ln in lines if "feeds" in ln), lines[0] if lines else "")
-    return Run(wall, usage.ru_utime + usage.ru_stime, peak, summary)
+    return Run(wall, usage.ru_utime + usage.ru_stime, peak, peak_pss, summary)
 
 
 class FarmProcess:
@@ -301,7 +320,8 @@ def bench(args: argparse.Namespace) -> dict[str, dict[str, Figures]]:
                 print(
                     f"  {name:12} {tool.name:12} {figures.wall:7.2f} s  "
                     f"{args.feeds / figures.wall if feeds else 0:7.0f} feeds/s  "
-                    f"{figures.cpu:7.2f} s CPU  {figures.rss / 2**20:6.0f} MiB   "
+                    f"{figures.cpu:7.2f} s CPU  {figures.rss / 2**20:6.0f} MiB RSS "
+                    f"{figures.pss / 2**20:6.0f} MiB PSS  "
                     f"| {figures.summary}",
                     flush=True,
                 )
@@ -339,23 +359,30 @@ def profile(base: Path, tool: Tool) -> None:
 
 def report(results: dict[str, dict[str, Figures]], feeds: int) -> None:
     nm, ref = results["newsmonitor"], results["reference"]
-    print("\n| shape | tool | wall s | feeds/s | CPU s | peak RSS MiB |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("\n| shape | tool | wall s | feeds/s | CPU s | peak RSS MiB | peak PSS MiB |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for name in ("start-up", "all new", "all 304", "10% changed"):
         for tool, figs in results.items():
             f = figs[name]
             rate = f"{feeds / f.wall:.0f}" if name != "start-up" else "-"
             print(
-                f"| {name} | {tool} | {f.wall:.2f} | {rate} | {f.cpu:.2f} | {f.rss / 2**20:.0f} |"
+                f"| {name} | {tool} | {f.wall:.2f} | {rate} | {f.cpu:.2f} | {f.rss / 2**20:.0f} "
+                f"| {f.pss / 2**20:.0f} |"
             )
-    print("\n| shape | speed (reference wall / newsmonitor wall) | CPU nm/ref | RSS nm/ref |")
-    print("| --- | --- | --- | --- |")
+    print("\n| shape | speed (ref wall / nm wall) | CPU nm/ref | RSS nm/ref | PSS nm/ref |")
+    print("| --- | --- | --- | --- | --- |")
     for name in ("all new", "all 304", "10% changed"):
         a, b = nm[name], ref[name]
-        print(f"| {name} | {b.wall / a.wall:.2f}x | {a.cpu / b.cpu:.2f} | {a.rss / b.rss:.2f} |")
+        print(
+            f"| {name} | {b.wall / a.wall:.2f}x | {a.cpu / b.cpu:.2f} | {a.rss / b.rss:.2f} "
+            f"| {a.pss / b.pss:.2f} |"
+        )
         if "baseline" in results:
             c = results["baseline"][name]
-            ratios = f"{b.wall / c.wall:.2f}x | {c.cpu / b.cpu:.2f} | {c.rss / b.rss:.2f}"
+            ratios = (
+                f"{b.wall / c.wall:.2f}x | {c.cpu / b.cpu:.2f} | {c.rss / b.rss:.2f} "
+                f"| {c.pss / b.pss:.2f}"
+            )
             print(f"| {name} (baseline) | {ratios} |")
     for tool, figs in results.items():
         net = figs["all 304"].wall - figs["start-up"].wall
@@ -380,6 +407,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     os.chdir(ROOT)
+    # Byte-compiled, as an installed package is (PYTHONDONTWRITEBYTECODE would otherwise
+    # make every measured start compile the checkout's modules again).
+    for checkout in (ROOT, args.baseline):
+        if checkout is not None:
+            compileall.compile_dir(checkout / "monitor", quiet=1)
     # The children import this checkout's monitor package.
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p

@@ -128,7 +128,7 @@ class Daemon:
         self.notifier = notifier or Notifier()
         self.metrics = Metrics()
         net = cfg.network
-        self._connections = Connections(net.concurrency)
+        self._connections = Connections(net.concurrency, per_host=net.per_host)
         self._writes = GroupCommit(db)
         workers = cfg.performance.parse_workers
         self._parser = ParsePool(auto_workers() if workers == "auto" else workers)

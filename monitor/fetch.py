@@ -127,7 +127,6 @@ class Fetcher:
     async def _follow(
         self, url: str, conditional: dict[str, str], options: FetchOptions, deadline: float
     ) -> FetchResult:
-        pool = self._connections.pool(self._policy, options.proxy, options.verify_tls)
         origin = current = httpx.URL(url)
         seen = {current}
         hops: list[int] = []
@@ -138,8 +137,13 @@ class Fetcher:
                 if refused is not None:  # also through a proxy, which resolves names itself
                     raise refused
                 headers = self._headers(origin, current, conditional, options)
-                async with pool.stream(
-                    "GET", _core_url(current), headers=headers, extensions=_extensions(deadline)
+                async with self._connections.stream(
+                    self._policy,
+                    options.proxy,
+                    options.verify_tls,
+                    current,
+                    headers,
+                    _extensions(deadline),
                 ) as response:
                     if response.status not in REDIRECTS:
                         final = str(current) if hops else None
@@ -236,12 +240,6 @@ def _extensions(deadline: float) -> dict[str, object]:
     connect = min(CONNECT_TIMEOUT, deadline)
     timeouts = {"connect": connect, "read": READ_TIMEOUT, "write": READ_TIMEOUT, "pool": None}
     return {"timeout": timeouts}
-
-
-def _core_url(url: httpx.URL) -> httpcore.URL:
-    return httpcore.URL(
-        scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
-    )
 
 
 def _redirect_target(url: str, current: httpx.URL, response: httpcore.Response) -> httpx.URL:

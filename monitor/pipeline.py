@@ -193,16 +193,16 @@ def _store(
         meanwhile = entries.known(s, feed.id, (e.identity for e, _ in matched))
         matched = [(e, m) for e, m in matched if e.identity not in meanwhile]
         entries.touch(s, feed.id, known | meanwhile, now)
-        rows = entries.add(s, feed.id, [e for e, _ in matched], now)
+        ids = entries.add(s, feed.id, [e for e, _ in matched], now)
         n_alerts = 0
         hit_rules: list[str] = []
-        for row, (entry, matches) in zip(rows, matched, strict=True):
+        for entry_id, (entry, matches) in zip(ids, matched, strict=True):
             if not matches:
                 continue
-            hits.add(s, row.id, matches, now)
+            hits.add(s, entry_id, matches, now)
             hit_rules += (m.rule for m in matches)
             if policy.should_alert(first_poll, entry.published, now, settings.backlog):
-                n_alerts += _queue(s, poller, feed.url, row.id, entry, matches, now)
+                n_alerts += _queue(s, poller, feed.url, entry_id, entry, matches, now)
         moved = feeds.mark_success(
             s,
             feed.id,

@@ -40,6 +40,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     received_at: float = field(default_factory=time.time)  # wall clock, as the database's
+    client_port: int = 0  # the connection it came on
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -77,7 +78,11 @@ class HTTPServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 req = Request(
-                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    client_port=self.client_address[1],
                 )
                 reply = owner._answer(req)
                 if reply.delay:

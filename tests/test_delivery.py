@@ -64,12 +64,12 @@ def queue(
         (feed,) = feeds.active(s)
         known = len(entries.known(s, feed.id, [f"e{i}" for i in range(1000)]))
         for i in range(known, known + n):
-            (row,) = entries.add(
+            (row_id,) = entries.add(
                 s, feed.id, [ParsedEntry(f"e{i}", f"ceasefire {i}", None, None, now, "", "")], now
             )
-            hits.add(s, row.id, [RuleMatch("c", ("ceasefire",), "title", f"ceasefire {i}")], now)
+            hits.add(s, row_id, [RuleMatch("c", ("ceasefire",), "title", f"ceasefire {i}")], now)
             due, reason = policy.hold(now, plan, urgent)
-            outbox.add(s, row.id, "hook", ["c"], f"alert-{i}", now, due=due, hold_reason=reason)
+            outbox.add(s, row_id, "hook", ["c"], f"alert-{i}", now, due=due, hold_reason=reason)
             ids.append(f"alert-{i}")
     return ids
 

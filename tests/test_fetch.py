@@ -366,3 +366,32 @@ def test_body_hash_is_the_sha256_of_the_decoded_body(http: HTTPServer) -> None:
     assert fetch(packed).body_hash == expected
     http.route("/etag", Reply(body=BODY, headers={"ETag": '"x"'}))
     assert fetch(http.url("/etag"), etag='"x"').body_hash is None
+
+
+def test_connections_are_kept_per_host_and_idle_hosts_pools_closed() -> None:
+    servers = [HTTPServer().start() for _ in range(6)]
+    try:
+        urls = [server.feed("/feed", "world.rss") for server in servers]
+
+        async def run() -> list[int]:
+            connections = Connections(1, per_host=2)  # keeps IDLE_POOLS (4) idle pools
+            policy = AddressPolicy.allowing(["127.0.0.1"])
+            async with Fetcher(connections, FetchLimits(), policy) as fetcher:
+                for _ in range(3):
+                    await fetcher.fetch(urls[0])
+                open_pools = []
+                for url in urls[1:]:
+                    await fetcher.fetch(url)
+                    open_pools.append(connections.open_pools)
+                await fetcher.fetch(urls[0])  # its pool was the least recently used
+            return open_pools
+
+        open_pools = asyncio.run(run())
+        assert open_pools == [2, 3, 4, 4, 4]
+        first = servers[0].received("/feed", "GET")
+        # Three fetches on one kept-alive connection, then a new one once its pool closed.
+        assert len({r.client_port for r in first[:3]}) == 1
+        assert first[3].client_port != first[0].client_port
+    finally:
+        for server in servers:
+            server.stop()

@@ -43,9 +43,9 @@ def queue_one(db: Database) -> None:
         feeds.sync(s, [("http://127.0.0.1/feed", "Feed")], NOW)
         (feed,) = feeds.active(s)
         entry = ParsedEntry("e1", "Ceasefire", None, None, NOW, "", "")
-        (row,) = entries.add(s, feed.id, [entry], NOW)
-        hits.add(s, row.id, [RuleMatch("c", ("ceasefire",), "title", "Ceasefire")], NOW)
-        outbox.add(s, row.id, "hook", ["c"], "id-1", NOW)
+        (row_id,) = entries.add(s, feed.id, [entry], NOW)
+        hits.add(s, row_id, [RuleMatch("c", ("ceasefire",), "title", "Ceasefire")], NOW)
+        outbox.add(s, row_id, "hook", ["c"], "id-1", NOW)
 
 
 def claim(db: Database, now: datetime, ignore_delay: bool = False) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.records import RuleMatch
@@ -33,18 +33,21 @@ class StoredHit:
 
 def add(session: Session, entry_id: int, matches: Sequence[RuleMatch], now: datetime) -> None:
     """Store the rules an entry matched (one row per rule)."""
-    session.add_all(
-        Hit(
-            entry_id=entry_id,
-            rule=m.rule,
-            terms=list(m.terms),
-            field=m.field,
-            snippet=m.snippet,
-            marks=[list(mark) for mark in m.marks],
-            found_at=now,
-        )
+    if not matches:
+        return
+    rows = [
+        {
+            "entry_id": entry_id,
+            "rule": m.rule,
+            "terms": list(m.terms),
+            "field": m.field,
+            "snippet": m.snippet,
+            "marks": [list(mark) for mark in m.marks],
+            "found_at": now,
+        }
         for m in matches
-    )
+    ]
+    session.connection().execute(insert(Hit), rows)  # Core, as entries.add
 
 
 def for_entry(session: Session, entry_id: int, rules: Sequence[str]) -> list[RuleMatch]:
