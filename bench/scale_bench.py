@@ -16,9 +16,11 @@ for three shapes of the farm: every feed new (a fresh database), nothing changed
 feed answers 304), and 10% of the feeds changed (one to five new entries each, from the
 database as it was after the 304 pass); and a run over zero feeds, the start-up cost.
 Each figure is the median of ``--repeat`` runs. For each it reports wall time, feeds
-per second, CPU seconds (user + system, of the child and its children, from wait4),
-and the peak RSS of the child's whole process tree (sampled from /proc every 10 ms, and
-never less than the kernel's maxrss of the child); then the ratios
+per second, CPU seconds (user + system of the child and of every process it started,
+however deep: the benchmark is their sub-reaper and reaps what outlives the child),
+and the peak RSS and PSS of the child's whole process tree (each the sum over the tree,
+sampled from /proc every 10 ms; PSS counts a page shared by n processes 1/n in each,
+so it is the memory a tree of forked processes really holds); then the ratios
 newsmonitor / reference. ``--profile FILE`` also writes a cProfile of one newsmonitor
 pass of each shape (FILE.new, FILE.304, FILE.changed; see bench/profile_poll.py) and
 prints where the time goes.
@@ -28,8 +30,11 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
+import ctypes
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -111,9 +116,42 @@ def _pss(pid: int) -> int:
     return 0
 
 
+FARM_PIDS: set[int] = set()  # our children that are not measured
+
+
+def _become_subreaper() -> None:
+    # Descendants a measured child leaves behind (a fork server, its workers) are then
+    # re-parented to us, and reaping them adds their CPU time to RUSAGE_CHILDREN.
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def _reap_leftovers() -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        children = _own_children() - FARM_PIDS
+        if not children:
+            return
+        for pid in children:
+            if time.monotonic() > deadline:
+                os.kill(pid, 9)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _own_children() -> set[int]:
+    found: set[int] = set()
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as f:
+            found.update(int(c) for c in f.read().split())
+    return found
+
+
 def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
-    """Run ``cmd`` to its end; its wall time, CPU, peak tree RSS and first output line."""
+    """Run ``cmd`` to its end; its wall time, CPU (of every process it started, reaped
+    ones included), peak tree RSS and PSS, and its first output line."""
     out = cwd / "child.out"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = peak_pss = 0
     stop = threading.Event()
     with open(out, "w") as sink:
@@ -135,13 +173,16 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run
         proc.returncode = os.waitstatus_to_exitcode(status)
         stop.set()
         sampler.join()
+        _reap_leftovers()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     text = out.read_text()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{text[-3000:]}")
     peak = max(peak, usage.ru_maxrss * 1024)
     lines = [ln for ln in text.splitlines() if ln.strip()]
     summary = next((ln for ln in lines if "feeds" in ln), lines[0] if lines else "")
-    return Run(wall, usage.ru_utime + usage.ru_stime, peak, peak_pss, summary)
+    return Run(wall, cpu, peak, peak_pss, summary)
 
 
 class FarmProcess:
@@ -151,6 +192,7 @@ class FarmProcess:
              str(hosts), "--seed", str(seed)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
+        FARM_PIDS.add(self.proc.pid)
         self.info = self._reply()
         self.ports: list[int] = self.info["ports"]
 
@@ -406,6 +448,7 @@ def main() -> None:
         help="also measure the newsmonitor of this other checkout (before/after a change)",
     )
     args = parser.parse_args()
+    _become_subreaper()
     os.chdir(ROOT)
     # Byte-compiled, as an installed package is (PYTHONDONTWRITEBYTECODE would otherwise
     # make every measured start compile the checkout's modules again).
