@@ -210,6 +210,10 @@ class Fetcher:
             permanent_redirect=permanent,
         )
         if result.not_modified:
+            # A 304 has no body (RFC 9110), but reading its end is what returns the
+            # connection to the pool: unread, it is closed, and the next poll of this
+            # host connects anew.
+            await response.aread()
             return result
         body = await self._read(url, response, headers.get("content-encoding", ""))
         return dataclasses.replace(

@@ -395,3 +395,16 @@ def test_connections_are_kept_per_host_and_idle_hosts_pools_closed() -> None:
     finally:
         for server in servers:
             server.stop()
+
+
+def test_a_304_leaves_its_connection_open_for_the_next_fetch(http: HTTPServer) -> None:
+    url = http.feed("/feed", "world.rss", ETag='"v1"')
+
+    async def run() -> list[bool]:
+        policy = AddressPolicy.allowing(["127.0.0.1"])
+        async with Fetcher(Connections(2), FetchLimits(), policy) as fetcher:
+            return [(await fetcher.fetch(url, etag='"v1"')).not_modified for _ in range(3)]
+
+    assert asyncio.run(run()) == [True, True, True]
+    ports = {r.client_port for r in http.received("/feed", "GET")}
+    assert len(ports) == 1
