@@ -27,7 +27,9 @@ from monitor.policy import host_of
 KEEPALIVE_SECONDS = 5.0
 IDLE_POOLS = 4  # idle hosts' pools kept, per fetch that may run at once
 
-_Key = tuple[AddressPolicy, str | None, bool, str]
+# The policy by identity: hashing it (every allowed network) for each request cost more
+# than the lookup. Safe, as each pool's backend holds its policy alive.
+_Key = tuple[int, str | None, bool, str]
 
 
 class Connections:
@@ -65,7 +67,7 @@ class Connections:
             httpx.InvalidURL: the proxy URL cannot be read (config validates it first).
             httpcore errors: as ``AsyncConnectionPool.stream``.
         """
-        key = (policy, proxy, verify_tls, host_of(str(url)))
+        key = (id(policy), proxy, verify_tls, host_of(str(url)))
         pool = self._pools.get(key)
         if pool is None:
             pool = self._pools[key] = self._make(policy, proxy, verify_tls)
@@ -88,6 +90,8 @@ class Connections:
     def _forget_idle(self) -> None:
         """Close the least recently used pools that no fetch is using, beyond the limit."""
         excess = len(self._pools) - self._keep - len(self._busy)
+        if excess <= 0:
+            return
         for key in list(self._pools):
             if excess <= 0:
                 break
