@@ -40,7 +40,7 @@ from monitor.cycle import CycleReport
 from monitor.deliver import build_channels
 from monitor.deliver.worker import DrainReport, drain, release_orphans
 from monitor.errors import MonitorError
-from monitor.match import compile_rules
+from monitor.match import compile_rules, rule_queries
 from monitor.metrics import Metrics
 from monitor.netguard import AddressPolicy
 from monitor.notify import Notifier
@@ -167,7 +167,7 @@ class Daemon:
                 AddressPolicy.allowing(net.allow),
                 net.user_agent,
             ),
-            matcher=compile_rules(cfg.rules),
+            matcher=compile_rules(cfg.rules),  # when parse_workers = 0
             rule_channels={r.name: r.channels for r in cfg.rules},
             urgent_rules=frozenset(r.name for r in cfg.rules if r.urgent),
             plans=plans,
@@ -194,6 +194,7 @@ class Daemon:
             parse=self._parser.parse,
         )
         self.config, self.channels, self.plans, self.poller = cfg, channels, plans, poller
+        self._parser.use_rules(rule_queries(cfg.rules))
 
         for feed in cfg.feeds:
             if not feed.verify_tls:

@@ -1,9 +1,12 @@
-"""Feed parsing in worker processes.
+"""Feed parsing (and matching) in worker processes.
 
-Parsing is most of a poll's CPU (feedparser above all). In the event loop's process it
-would hold the GIL against fetching and storing and leave the other cores idle, so
-bodies go to a pool of worker processes: bytes in, :class:`~monitor.records.ParsedFeed`
-out, as :func:`monitor.parse.parse_feed` is pure.
+Parsing is most of a poll's CPU (feedparser above all), matching the next largest part.
+In the event loop's process they would hold the GIL against fetching and storing and
+leave the other cores idle, so bodies go to a pool of worker processes: bytes in, a
+:class:`~monitor.records.ParsedFeed` out with each entry's rule matches, as
+:func:`monitor.parse.parse_feed` and the compiled matcher are pure. Every entry of a
+changed feed is matched there, known ones too, which costs the workers a little and
+spares the daemon's own process, the one that fetches and stores.
 
 The pool uses the ``forkserver`` start method: workers are forked from a small server
 process that has imported only the parsing modules, never from the daemon itself, so a
@@ -15,6 +18,7 @@ parse, so a pass where every feed answers 304 never starts it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -24,6 +28,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from monitor.errors import ParseError
+from monitor.match import Matcher, RuleQueries
+from monitor.match.compiler import CompiledMatcher
 from monitor.parse import parse_feed
 from monitor.records import ParsedFeed
 
@@ -34,10 +40,16 @@ log = logging.getLogger(__name__)
 TASKS_PER_WORKER = 500
 
 
-def _worker_start() -> None:
-    """In each worker: stop signals are the daemon's to handle (it closes the pool in
-    its own time; Ctrl-C at a terminal reaches the whole process group), and a worker
-    whose daemon died (SIGKILL, a crash) exits instead of waiting for work forever."""
+_matcher: Matcher | None = None  # in a worker: the rules, compiled at its start
+
+
+def _worker_start(queries: RuleQueries) -> None:
+    """In each worker: the rules compiled; stop signals are the daemon's to handle (it
+    closes the pool in its own time; Ctrl-C at a terminal reaches the whole process
+    group), and a worker whose daemon died (SIGKILL, a crash) exits instead of waiting
+    for work forever."""
+    global _matcher
+    _matcher = CompiledMatcher(queries)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     daemon = multiprocessing.parent_process()  # the daemon, not the fork server
@@ -52,6 +64,16 @@ def _worker_start() -> None:
     threading.Thread(target=watch, name="daemon-watch", daemon=True).start()
 
 
+def parse_and_match(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+    """In a worker: :func:`monitor.parse.parse_feed`, with every entry's matches."""
+    parsed = parse_feed(body, url, content_type)
+    if _matcher is None:
+        return parsed
+    return dataclasses.replace(
+        parsed, matches=tuple(tuple(_matcher.match(e)) for e in parsed.entries)
+    )
+
+
 def auto_workers() -> int:
     """``parse_workers = "auto"``: one per core; none (parse in a thread) on one core."""
     cores = os.cpu_count() or 1
@@ -59,14 +81,27 @@ def auto_workers() -> int:
 
 
 class ParsePool:
-    """Parses feed bodies in ``workers`` processes, or in a thread when ``workers`` is 0."""
+    """Parses feed bodies in ``workers`` processes and matches their entries against the
+    rules; or only parses, in a thread, when ``workers`` is 0."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, queries: RuleQueries = ()) -> None:
         self.workers = workers
+        self._queries = queries
         self._pool: ProcessPoolExecutor | None = None
 
+    def use_rules(self, queries: RuleQueries) -> None:
+        """Match against these rules from now on (a reload): new workers for new rules;
+        bodies already handed to the old ones are read under the old rules."""
+        if queries == self._queries:
+            return
+        self._queries = queries
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
+
     async def parse(self, body: bytes, url: str, content_type: str | None) -> ParsedFeed:
-        """:func:`monitor.parse.parse_feed` of this body, in a worker.
+        """:func:`monitor.parse.parse_feed` of this body, in a worker, with its entries'
+        matches (``ParsedFeed.matches``; None when parsed in a thread).
 
         Raises:
             ParseError: as ``parse_feed``; also when a worker died twice while reading
@@ -77,7 +112,8 @@ class ParsePool:
         for _ in range(2):
             pool = self._pool or self._start()
             try:
-                return await asyncio.wrap_future(pool.submit(parse_feed, body, url, content_type))
+                future = pool.submit(parse_and_match, body, url, content_type)
+                return await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 # Every body in flight fails with the pool: each is tried once more in
                 # a new pool, so only a body that kills a worker again is refused.
@@ -89,11 +125,12 @@ class ParsePool:
 
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["monitor.parse"])
+        context.set_forkserver_preload(["monitor.parse", "monitor.match.compiler"])
         self._pool = ProcessPoolExecutor(
             self.workers,
             mp_context=context,
             initializer=_worker_start,
+            initargs=(self._queries,),
             max_tasks_per_child=TASKS_PER_WORKER,
         )
         return self._pool

@@ -178,14 +178,18 @@ def _store(
     if parsed.problem:
         log.warning("feed %s: %s; its entries are used anyway", feed.url, parsed.problem)
     # A feed may list one entry twice: the first occurrence counts.
-    firsts: dict[str, ParsedEntry] = {}
-    for entry in parsed.entries:
-        firsts.setdefault(entry.identity, entry)
-    unique = list(firsts.values())
+    firsts: dict[str, tuple[ParsedEntry, Sequence[RuleMatch] | None]] = {}
+    per_entry = parsed.matches if parsed.matches is not None else (None,) * len(parsed.entries)
+    for entry, found in zip(parsed.entries, per_entry, strict=True):
+        firsts.setdefault(entry.identity, (entry, found))
     with db.transaction() as s:
-        known = entries.known(s, feed.id, (e.identity for e in unique))
-    fresh = [e for e in unique if e.identity not in known]
-    matched = [(e, poller.matcher.match(e)) for e in fresh]
+        known = entries.known(s, feed.id, firsts)
+    # Matched by the parser process already, or here.
+    matched: list[tuple[ParsedEntry, Sequence[RuleMatch]]] = [
+        (e, poller.matcher.match(e) if found is None else found)
+        for identity, (e, found) in firsts.items()
+        if identity not in known
+    ]
 
     first_poll = feed.first_success_at is None
     with db.transaction() as s:
@@ -194,13 +198,11 @@ def _store(
         matched = [(e, m) for e, m in matched if e.identity not in meanwhile]
         entries.touch(s, feed.id, known | meanwhile, now)
         ids = entries.add(s, feed.id, [e for e, _ in matched], now)
+        hit = [(i, e, m) for i, (e, m) in zip(ids, matched, strict=True) if m]
+        hits.add(s, [(entry_id, matches) for entry_id, _, matches in hit], now)
         n_alerts = 0
-        hit_rules: list[str] = []
-        for entry_id, (entry, matches) in zip(ids, matched, strict=True):
-            if not matches:
-                continue
-            hits.add(s, entry_id, matches, now)
-            hit_rules += (m.rule for m in matches)
+        hit_rules = [m.rule for _, _, matches in hit for m in matches]
+        for entry_id, entry, matches in hit:
             if policy.should_alert(first_poll, entry.published, now, settings.backlog):
                 n_alerts += _queue(s, poller, feed.url, entry_id, entry, matches, now)
         moved = feeds.mark_success(

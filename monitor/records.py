@@ -75,6 +75,9 @@ class ParsedFeed:
     ttl_minutes: int | None = None
     update_period: str | None = None
     update_frequency: int | None = None
+    # Each entry's rule matches (in ``entries`` order), when a parser process matched
+    # them (see monitor.parsepool); None when matching is left to the poller.
+    matches: tuple[tuple[RuleMatch, ...], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

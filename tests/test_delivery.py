@@ -67,7 +67,8 @@ def queue(
             (row_id,) = entries.add(
                 s, feed.id, [ParsedEntry(f"e{i}", f"ceasefire {i}", None, None, now, "", "")], now
             )
-            hits.add(s, row_id, [RuleMatch("c", ("ceasefire",), "title", f"ceasefire {i}")], now)
+            match = RuleMatch("c", ("ceasefire",), "title", f"ceasefire {i}")
+            hits.add(s, [(row_id, [match])], now)
             due, reason = policy.hold(now, plan, urgent)
             outbox.add(s, row_id, "hook", ["c"], f"alert-{i}", now, due=due, hold_reason=reason)
             ids.append(f"alert-{i}")

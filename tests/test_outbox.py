@@ -44,7 +44,7 @@ def queue_one(db: Database) -> None:
         (feed,) = feeds.active(s)
         entry = ParsedEntry("e1", "Ceasefire", None, None, NOW, "", "")
         (row_id,) = entries.add(s, feed.id, [entry], NOW)
-        hits.add(s, row_id, [RuleMatch("c", ("ceasefire",), "title", "Ceasefire")], NOW)
+        hits.add(s, [(row_id, [RuleMatch("c", ("ceasefire",), "title", "Ceasefire")])], NOW)
         outbox.add(s, row_id, "hook", ["c"], "id-1", NOW)
 
 

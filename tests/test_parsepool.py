@@ -4,6 +4,7 @@ whole, a worker that dies replaced, and no process left behind by a daemon that 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import time
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from monitor.config import RuleConfig
 from monitor.errors import ParseError
+from monitor.match import compile_rules, rule_queries
 from monitor.parse import parse_feed
 from monitor.parsepool import ParsePool
 from tests.helpers import start_daemon, write_config
@@ -21,9 +24,16 @@ URL = "http://127.0.0.1/feed"
 BODIES = sorted(p for p in FEEDS.iterdir() if p.suffix in (".rss", ".atom", ".json", ".xml"))
 
 
-def test_workers_parse_exactly_as_this_process_does() -> None:
+RULES = (
+    RuleConfig(name="ceasefire", keywords=("ceasefire",)),
+    RuleConfig(name="kyiv", query="Kyiv OR Київ OR Киев"),
+    RuleConfig(name="bank", keywords=('"central bank"',)),
+)
+
+
+def test_workers_parse_and_match_exactly_as_this_process_does() -> None:
     assert len(BODIES) >= 5
-    pool = ParsePool(2)
+    pool = ParsePool(2, rule_queries(RULES))
 
     async def run() -> list[object]:
         return await asyncio.gather(
@@ -40,9 +50,13 @@ def test_workers_parse_exactly_as_this_process_does() -> None:
 
 def _here(body: bytes) -> object:
     try:
-        return parse_feed(body, URL, None)
+        parsed = parse_feed(body, URL, None)
     except ParseError as exc:
         return exc
+    matcher = compile_rules(RULES)
+    return dataclasses.replace(
+        parsed, matches=tuple(tuple(matcher.match(e)) for e in parsed.entries)
+    )
 
 
 def _comparable(outcome: object) -> object:
@@ -119,3 +133,23 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ")[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_new_rules_take_new_workers() -> None:
+    body = (FEEDS / "world.rss").read_bytes()
+    pool = ParsePool(1, rule_queries(RULES[:1]))
+
+    async def run() -> tuple[set[str], set[str]]:
+        before = await pool.parse(body, URL, None)
+        pool.use_rules(rule_queries(RULES[2:]))
+        after = await pool.parse(body, URL, None)
+        assert before.matches is not None and after.matches is not None
+        return (
+            {m.rule for found in before.matches for m in found},
+            {m.rule for found in after.matches for m in found},
+        )
+
+    try:
+        assert asyncio.run(run()) == ({"ceasefire"}, set())
+    finally:
+        pool.close()

@@ -34,7 +34,7 @@ def test_prune_keeps_what_the_feed_still_lists_and_what_has_hits(db: Database) -
         (feed,) = feeds.active(s)
         # Day 0: the feed lists a, b, c; b matched a rule and was alerted.
         ids = entries.add(s, feed.id, [entry("a"), entry("b"), entry("c")], T0)
-        hits.add(s, ids[1], [RuleMatch("r", ("b",), "title", "b")], T0)
+        hits.add(s, [(ids[1], [RuleMatch("r", ("b",), "title", "b")])], T0)
         outbox.add(s, ids[1], "hook", ["r"], "id-b", T0)
         (alert,) = outbox.claim(s, T0, timedelta(minutes=5), held=False)
         outbox.mark_sent(s, [alert.outbox_id], T0, alert.alert_id)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from monitor.match.compiler import CompiledMatcher
-from monitor.match.query import QueryError, parse
+from monitor.match.query import Node, QueryError, parse
 from monitor.match.rules import keyword_term, rule_query
 from monitor.records import ParsedEntry, RuleMatch
 
@@ -29,9 +29,27 @@ class Matcher(Protocol):
         ...
 
 
+RuleQueries = tuple[tuple[str, Node], ...]
+
+
+def rule_queries(rules: Sequence[RuleConfig]) -> RuleQueries:
+    """Each rule's name and query: what a matcher is compiled from (here, or in a parser
+    process, where the config's models are not imported)."""
+    return tuple((rule.name, rule_query(rule)) for rule in rules)
+
+
 def compile_rules(rules: Sequence[RuleConfig]) -> Matcher:
     """Compile all rules together, once, to match many entries."""
-    return CompiledMatcher([(rule.name, rule_query(rule)) for rule in rules])
+    return CompiledMatcher(rule_queries(rules))
 
 
-__all__ = ["Matcher", "QueryError", "compile_rules", "keyword_term", "parse", "rule_query"]
+__all__ = [
+    "Matcher",
+    "QueryError",
+    "RuleQueries",
+    "compile_rules",
+    "keyword_term",
+    "parse",
+    "rule_queries",
+    "rule_query",
+]

@@ -18,12 +18,13 @@ def known(session: Session, feed_id: int, identities: Iterable[str]) -> set[str]
     """Which of ``identities`` this feed has already stored."""
     wanted = list(dict.fromkeys(identities))
     found: set[str] = set()
+    conn = session.connection()  # Core: asked for every changed feed, twice
     for i in range(0, len(wanted), _CHUNK):
         chunk = wanted[i : i + _CHUNK]
         found.update(
-            session.scalars(
+            conn.execute(
                 select(Entry.identity).where(Entry.feed_id == feed_id, Entry.identity.in_(chunk))
-            )
+            ).scalars()
         )
     return found
 

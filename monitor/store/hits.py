@@ -31,10 +31,9 @@ class StoredHit:
     found_at: datetime
 
 
-def add(session: Session, entry_id: int, matches: Sequence[RuleMatch], now: datetime) -> None:
-    """Store the rules an entry matched (one row per rule)."""
-    if not matches:
-        return
+def add(session: Session, found: Sequence[tuple[int, Sequence[RuleMatch]]], now: datetime) -> None:
+    """Store the rules entries matched: (entry id, its matches) pairs, one row per rule,
+    in one statement."""
     rows = [
         {
             "entry_id": entry_id,
@@ -45,9 +44,11 @@ def add(session: Session, entry_id: int, matches: Sequence[RuleMatch], now: date
             "marks": [list(mark) for mark in m.marks],
             "found_at": now,
         }
+        for entry_id, matches in found
         for m in matches
     ]
-    session.connection().execute(insert(Hit), rows)  # Core, as entries.add
+    if rows:
+        session.connection().execute(insert(Hit), rows)  # Core, as entries.add
 
 
 def for_entry(session: Session, entry_id: int, rules: Sequence[str]) -> list[RuleMatch]:
