@@ -7,6 +7,8 @@ import asyncio
 import dataclasses
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -153,3 +155,17 @@ def test_new_rules_take_new_workers() -> None:
         assert asyncio.run(run()) == ({"ceasefire"}, set())
     finally:
         pool.close()
+
+
+def test_the_command_a_worker_reimports_is_light() -> None:
+    # Parser processes re-run the program that started the daemon (the `newsmonitor`
+    # script: `from monitor.__main__ import main`); it must not import the rest.
+    code = (
+        "import sys, monitor.__main__;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('monitor', 'sqlalchemy', 'pydantic', 'click', 'httpx')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "['monitor', 'monitor.__main__']"
