@@ -420,6 +420,7 @@ class Daemon:
                 new.network.starts_per_second,
             ),
             ("http", old.http, new.http),
+            ("performance.parse_workers", old.performance, new.performance),
         ):
             if before != after:
                 log.warning("reload: %s changed; it takes effect at the next restart", what)

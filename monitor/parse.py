@@ -11,6 +11,7 @@ never second-guesses the encoding chosen here.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import io
 import logging
 import re
@@ -28,6 +29,7 @@ from monitor.errors import ParseError
 from monitor.identity import entry_identity
 from monitor.jsonfeed import parse_json_feed
 from monitor.records import ParsedEntry, ParsedFeed
+from monitor.skim import skip_known
 from monitor.text import html_to_text, one_line
 
 __all__ = ["declares_entities", "entry_identity", "parse_feed"]
@@ -62,11 +64,15 @@ def declares_entities(body: bytes) -> bool:
     return match is not None and _ENTITY_DECL.search(view, match.end()) is not None
 
 
-def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+def parse_feed(
+    body: bytes, url: str, content_type: str | None = None, known: frozenset[str] = frozenset()
+) -> ParsedFeed:
     """Parse an RSS, Atom, RDF or JSON Feed body fetched from ``url``.
 
     A body feedparser can still read although it is not well-formed is kept, with the
-    problem noted in ``ParsedFeed.problem``; a single bad entry is skipped.
+    problem noted in ``ParsedFeed.problem``; a single bad entry is skipped. Items whose
+    identity is in ``known`` may be left unread (``skim.skip_known``): their identities
+    are in ``ParsedFeed.skipped`` instead of entries in ``ParsedFeed.entries``.
 
     Raises:
         ParseError: the body declares XML entities, is a web page (the message names
@@ -83,7 +89,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     # Checked on the bytes as sent and as feedparser will see them (any encoding).
     if declares_entities(body) or declares_entities(utf8):
         raise ParseError(url, "the feed declares XML entities in its DOCTYPE, which is refused")
-    return _parse_xml(utf8, url, text, content_type)
+    utf8, skipped = skip_known(utf8, known)
+    return dataclasses.replace(_parse_xml(utf8, url, text, content_type), skipped=skipped)
 
 
 def _as_utf8_xml(text: str) -> bytes:

@@ -64,9 +64,11 @@ def _worker_start(queries: RuleQueries) -> None:
     threading.Thread(target=watch, name="daemon-watch", daemon=True).start()
 
 
-def parse_and_match(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+def parse_and_match(
+    body: bytes, url: str, content_type: str | None, known: frozenset[str] = frozenset()
+) -> ParsedFeed:
     """In a worker: :func:`monitor.parse.parse_feed`, with every entry's matches."""
-    parsed = parse_feed(body, url, content_type)
+    parsed = parse_feed(body, url, content_type, known)
     if _matcher is None:
         return parsed
     return dataclasses.replace(
@@ -99,7 +101,13 @@ class ParsePool:
         if pool is not None:
             pool.shutdown(wait=False)
 
-    async def parse(self, body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+    async def parse(
+        self,
+        body: bytes,
+        url: str,
+        content_type: str | None,
+        known: frozenset[str] = frozenset(),
+    ) -> ParsedFeed:
         """:func:`monitor.parse.parse_feed` of this body, in a worker, with its entries'
         matches (``ParsedFeed.matches``; None when parsed in a thread).
 
@@ -108,11 +116,11 @@ class ParsePool:
                 this body (killed for its memory, say).
         """
         if self.workers == 0:
-            return await asyncio.to_thread(parse_feed, body, url, content_type)
+            return await asyncio.to_thread(parse_feed, body, url, content_type, known)
         for _ in range(2):
             pool = self._pool or self._start()
             try:
-                future = pool.submit(parse_and_match, body, url, content_type)
+                future = pool.submit(parse_and_match, body, url, content_type, known)
                 return await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 # Every body in flight fails with the pool: each is tried once more in

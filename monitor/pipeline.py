@@ -53,12 +53,14 @@ class FeedSettings:
     hints: bool = True
 
 
-Parse = Callable[[bytes, str, str | None], Awaitable[ParsedFeed]]
+Parse = Callable[[bytes, str, str | None, frozenset[str]], Awaitable[ParsedFeed]]
 
 
-async def parse_in_thread(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+async def parse_in_thread(
+    body: bytes, url: str, content_type: str | None, known: frozenset[str]
+) -> ParsedFeed:
     """The plain way to parse: in a worker thread (see :mod:`monitor.parsepool`)."""
-    return await asyncio.to_thread(parse_feed, body, url, content_type)
+    return await asyncio.to_thread(parse_feed, body, url, content_type, known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,11 @@ async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
             outcome = await _unchanged(poller, feed, settings, result)
         else:
             url = result.final_url or feed.source
-            parsed = await poller.parse(result.body, url, result.content_type)
+            # The entries of the last body read need not be parsed again (monitor.skim).
+            recent = frozenset[str]()
+            if feed.first_success_at is not None:
+                recent = await poller.writes.run(lambda s: entries.in_last_body(s, feed.id))
+            parsed = await poller.parse(result.body, url, result.content_type, recent)
             outcome = await asyncio.to_thread(_store, poller, feed, settings, result, parsed)
         return dataclasses.replace(outcome, fetch_seconds=fetch_seconds)
     except Exception as exc:  # one feed's top level: record it, back off, keep polling
@@ -196,7 +202,7 @@ def _store(
         # Checked again inside the write: another poller may have stored some meanwhile.
         meanwhile = entries.known(s, feed.id, (e.identity for e, _ in matched))
         matched = [(e, m) for e, m in matched if e.identity not in meanwhile]
-        entries.touch(s, feed.id, known | meanwhile, now)
+        entries.touch(s, feed.id, known | meanwhile | set(parsed.skipped), now)
         ids = entries.add(s, feed.id, [e for e, _ in matched], now)
         hit = [(i, e, m) for i, (e, m) in zip(ids, matched, strict=True) if m]
         hits.add(s, [(entry_id, matches) for entry_id, _, matches in hit], now)
@@ -220,7 +226,7 @@ def _store(
     _say_moved(feed, result, moved)
     return PollOutcome(
         url=feed.url,
-        parsed=len(parsed.entries),
+        parsed=len(parsed.entries) + len(parsed.skipped),
         new_entries=len(matched),
         hits=len(hit_rules),
         alerts=n_alerts,

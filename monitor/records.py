@@ -78,6 +78,8 @@ class ParsedFeed:
     # Each entry's rule matches (in ``entries`` order), when a parser process matched
     # them (see monitor.parsepool); None when matching is left to the poller.
     matches: tuple[tuple[RuleMatch, ...], ...] | None = None
+    # Identities of entries left unread because they were known (monitor.skim).
+    skipped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

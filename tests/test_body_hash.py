@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from monitor.config import RuleConfig
 from monitor.connections import Connections
@@ -16,10 +17,10 @@ from monitor.fetch import Fetcher, FetchLimits
 from monitor.match import compile_rules
 from monitor.netguard import AddressPolicy
 from monitor.pipeline import FeedSettings, Poller, PollOutcome, poll_feed
-from monitor.store import feeds
+from monitor.store import entries, feeds
 from monitor.store.batch import GroupCommit
 from monitor.store.db import Database, open_database
-from monitor.store.tables import Feed
+from monitor.store.tables import Entry, Feed
 from tests.servers import FEEDS, HTTPServer, Reply
 
 BODY = (FEEDS / "world.rss").read_bytes()
@@ -95,6 +96,12 @@ def test_an_unchanged_body_is_not_parsed_again(db: Database, http: HTTPServer) -
     third = poll(db, url, later + timedelta(minutes=10))
     assert (third.unchanged, third.parsed, third.new_entries, third.hits) == (False, 4, 1, 1)
     assert feed_row(db, url).body_hash == hashlib.sha256(changed).hexdigest()
+    # The three known entries were left unread (skimmed) and are still seen in the body.
+    with db.transaction() as s:
+        seen = {i: t for i, t in s.execute(select(Entry.identity, Entry.last_seen_at))}
+        assert entries.in_last_body(s, row.id) == frozenset(seen)
+    assert set(seen.values()) == {later + timedelta(minutes=10)}
+    assert len(seen) == 4
 
 
 def test_a_body_that_failed_to_parse_is_read_again(db: Database, http: HTTPServer) -> None:

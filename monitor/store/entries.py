@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor.records import ParsedEntry
@@ -27,6 +27,16 @@ def known(session: Session, feed_id: int, identities: Iterable[str]) -> set[str]
             ).scalars()
         )
     return found
+
+
+def in_last_body(session: Session, feed_id: int) -> frozenset[str]:
+    """The identities of the entries the feed's last body read listed: those seen last
+    (``add`` and ``touch`` give them all one ``last_seen_at``)."""
+    latest = select(func.max(Entry.last_seen_at)).where(Entry.feed_id == feed_id).scalar_subquery()
+    rows = session.connection().execute(
+        select(Entry.identity).where(Entry.feed_id == feed_id, Entry.last_seen_at >= latest)
+    )
+    return frozenset(rows.scalars())
 
 
 def add(session: Session, feed_id: int, entries: Sequence[ParsedEntry], now: datetime) -> list[int]:
