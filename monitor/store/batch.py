@@ -63,11 +63,10 @@ class GroupCommit:
 
     def _write(self, works: list[Work]) -> list[_Outcome]:
         if len(works) > 1:
-            try:
-                with self.db.transaction() as s:
-                    return [(True, work(s)) for work in works]
-            except Exception:  # noqa: S110 - one of them failed: each alone, below
-                pass
+            ok, results = _alone(self.db, lambda s: [work(s) for work in works])
+            if ok:
+                return [(True, result) for result in results]
+            # One of them failed: each alone, so the others land and it fails by itself.
         return [_alone(self.db, work) for work in works]
 
 
