@@ -35,8 +35,11 @@ from monitor.records import ParsedFeed
 
 log = logging.getLogger(__name__)
 
-# A worker is replaced after this many bodies, which bounds what a long-lived worker's
-# heap can grow to (feedparser's allocations fragment it) at the cost of a fork.
+# The workers are replaced after this many bodies each, which bounds what a long-lived
+# worker's heap can grow to (feedparser's allocations fragment it) at the cost of a
+# fork. The whole pool is replaced, not one worker at a time with the executor's
+# max_tasks_per_child, which can stop replacing workers and leave queued bodies
+# waiting forever (CPython issue 115634, in 3.11 up to 3.15).
 TASKS_PER_WORKER = 500
 
 
@@ -90,6 +93,7 @@ class ParsePool:
         self.workers = workers
         self._queries = queries
         self._pool: ProcessPoolExecutor | None = None
+        self._handed = 0  # bodies given to the current pool
 
     def use_rules(self, queries: RuleQueries) -> None:
         """Match against these rules from now on (a reload): new workers for new rules;
@@ -97,6 +101,10 @@ class ParsePool:
         if queries == self._queries:
             return
         self._queries = queries
+        self._retire()
+
+    def _retire(self) -> None:
+        """New bodies go to a new pool; the old one reads what it was given, then ends."""
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False)
@@ -121,6 +129,9 @@ class ParsePool:
             pool = self._pool or self._start()
             try:
                 future = pool.submit(parse_and_match, body, url, content_type, known)
+                self._handed += 1
+                if self._handed >= TASKS_PER_WORKER * self.workers:
+                    self._retire()
                 return await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 # Every body in flight fails with the pool: each is tried once more in
@@ -139,8 +150,8 @@ class ParsePool:
             mp_context=context,
             initializer=_worker_start,
             initargs=(self._queries,),
-            max_tasks_per_child=TASKS_PER_WORKER,
         )
+        self._handed = 0
         return self._pool
 
     def close(self) -> None:

@@ -10,15 +10,18 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from monitor import parsepool
 from monitor.config import RuleConfig
 from monitor.errors import ParseError
 from monitor.match import compile_rules, rule_queries
 from monitor.parse import parse_feed
 from monitor.parsepool import ParsePool
+from monitor.records import ParsedFeed
 from tests.helpers import start_daemon, write_config
 from tests.servers import FEEDS, HTTPServer, wait_for
 
@@ -169,3 +172,30 @@ def test_the_command_a_worker_reimports_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "['monitor', 'monitor.__main__']"
+
+
+def test_workers_are_replaced_every_so_many_bodies_and_none_waits_forever(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(parsepool, "TASKS_PER_WORKER", 3)
+    body = (FEEDS / "world.rss").read_bytes()
+    pool = ParsePool(1, rule_queries(RULES))
+    started = []
+    start = pool._start
+
+    def counted() -> ProcessPoolExecutor:
+        started.append(True)
+        return start()
+
+    monkeypatch.setattr(pool, "_start", counted)
+
+    async def run() -> list[ParsedFeed]:
+        parses = asyncio.gather(*(pool.parse(body, URL, None) for _ in range(20)))
+        return await asyncio.wait_for(parses, timeout=60)
+
+    try:
+        results = asyncio.run(run())
+    finally:
+        pool.close()
+    assert len(started) == 7  # a new pool for every 3 bodies
+    assert all(r == results[0] for r in results) and results[0].entries
