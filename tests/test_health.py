@@ -405,3 +405,30 @@ def test_health_alerts_skip_digests_and_are_pruned_once_sent(
         retention.prune(s, NOW + 3 * DAY, DAY * 2, DAY * 2)
         assert s.scalar(select(func.count()).select_from(Outbox)) == 0
     db.close()
+
+
+def test_entry_times_are_read_in_utc_with_plausible_published_dates(db_url: str) -> None:
+    from monitor.records import ParsedEntry
+    from monitor.store import entries, feeds
+    from monitor.store import health as store_health
+
+    seen = NOW - 3 * DAY
+    dated = [
+        ("old-date", NOW - 40 * DAY),  # before the window: first seen counts
+        ("plausible", NOW - 5 * DAY + timedelta(seconds=7)),  # published counts
+        ("future", seen + 2 * DAY),  # after first seen (beyond the slack): first seen
+        ("undated", None),
+    ]
+    with open_database(db_url) as db:
+        with db.transaction() as s:
+            feeds.sync(s, [("http://127.0.0.1/f", None)], seen)
+            (feed,) = feeds.active(s)
+            entries.add(
+                s, feed.id, [ParsedEntry(i, i, None, None, p, "", "") for i, p in dated], seen
+            )
+        with db.transaction() as s:
+            (found,) = store_health.feeds(s, NOW)
+    assert sorted(found.entry_times) == sorted(
+        [seen, NOW - 5 * DAY + timedelta(seconds=7), seen, seen]
+    )
+    assert all(t.tzinfo is not None for t in found.entry_times)
