@@ -56,7 +56,6 @@ def _worker_start(queries: RuleQueries) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     daemon = multiprocessing.parent_process()  # the daemon, not the fork server
-
     if daemon is None:
         return
 
@@ -138,8 +137,7 @@ class ParsePool:
                 # a new pool, so only a body that kills a worker again is refused.
                 if self._pool is pool:
                     log.warning("a feed parser process stopped unexpectedly; starting anew")
-                    self._pool = None
-                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._retire()
         raise ParseError(url, "the parser process stopped while reading this feed, twice")
 
     def _start(self) -> ProcessPoolExecutor:
