@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 from sqlalchemy import text
@@ -372,13 +372,13 @@ class Daemon:
 
         def work(s: Session) -> int:
             queued = 0
-            for feed in feed_health.feeds(s, now):
+
+            def silence(feed: health.FeedHealth) -> timedelta | Literal["auto"]:
+                return silences.get(feed.url, cfg.silence)
+
+            for feed in feed_health.feeds(s, now, lambda f: health.needs_history(f, silence(f))):
                 verdict = health.judge(
-                    feed,
-                    now,
-                    failures=cfg.failures,
-                    silence=silences.get(feed.url, cfg.silence),
-                    remind=cfg.remind,
+                    feed, now, failures=cfg.failures, silence=silence(feed), remind=cfg.remind
                 )
                 if not verdict.changes(feed):
                     continue

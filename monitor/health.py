@@ -99,6 +99,17 @@ def silence_threshold(
     return max(AUTO_MIN, median * AUTO_FACTOR)
 
 
+def needs_history(feed: FeedHealth, silence: timedelta | Literal["auto"]) -> bool:
+    """Whether the feed's entry times can change its verdict: only under "auto", and only
+    once it has answered for longer than the least threshold "auto" gives (``AUTO_MIN``)
+    without a new entry. Reading them for every feed at every check would cost more
+    than the rest of the check; a feed with news today needs none."""
+    start = feed.last_new_at or feed.first_success_at
+    if silence != "auto" or start is None or feed.last_success_at is None:
+        return False
+    return feed.last_success_at - start > AUTO_MIN
+
+
 def _span(value: timedelta) -> str:
     hours = value.total_seconds() / 3600
     if hours >= 48:

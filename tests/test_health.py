@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from monitor import config, health
@@ -112,6 +114,40 @@ def test_auto_silence_threshold_needs_history_and_has_a_floor() -> None:
     assert health.silence_threshold("auto", daily) == 4 * DAY  # several median gaps
     assert health.silence_threshold("auto", hourly) == DAY  # never below a day
     assert health.silence_threshold(timedelta(hours=5), []) == timedelta(hours=5)
+
+
+_moments = st.integers(min_value=-40 * 86400, max_value=0).map(lambda s: NOW + timedelta(seconds=s))
+
+
+@given(
+    first=_moments,
+    last=_moments,
+    new=st.none() | _moments,
+    times=st.lists(_moments, max_size=12),
+    silence=st.just("auto") | st.integers(1, 20 * 86400).map(lambda s: timedelta(seconds=s)),
+)
+def test_entry_times_left_out_never_change_a_verdict(
+    first: datetime,
+    last: datetime,
+    new: datetime | None,
+    times: list[datetime],
+    silence: timedelta | Literal["auto"],
+) -> None:
+    # The check reads a feed's entry times only where needs_history says they can matter.
+    feed = state(
+        first_success_at=first, last_success_at=last, last_new_at=new, entry_times=tuple(times)
+    )
+    if not health.needs_history(feed, silence):
+        bare = state(first_success_at=first, last_success_at=last, last_new_at=new)
+        assert health.problem(bare, 3, silence) == health.problem(feed, 3, silence)
+
+
+def test_history_is_needed_only_after_a_quiet_day_under_auto() -> None:
+    quiet = state(last_new_at=NOW - DAY - timedelta(minutes=1))
+    assert health.needs_history(quiet, "auto")
+    assert not health.needs_history(quiet, timedelta(hours=5))
+    assert not health.needs_history(state(last_new_at=NOW - timedelta(hours=23)), "auto")
+    assert not health.needs_history(state(last_success_at=None), "auto")
 
 
 def test_judge_alerts_once_reminds_and_recovers() -> None:
@@ -432,3 +468,7 @@ def test_entry_times_are_read_in_utc_with_plausible_published_dates(db_url: str)
         [seen, NOW - 5 * DAY + timedelta(seconds=7), seen, seen]
     )
     assert all(t.tzinfo is not None for t in found.entry_times)
+    with open_database(db_url) as db, db.transaction() as s:
+        (without,) = store_health.feeds(s, NOW, history=lambda f: False)
+    assert without.entry_times == ()
+    assert without.last_new_at == seen  # what the verdict needs besides the times

@@ -4,10 +4,11 @@ back together with the health alerts they call for (one transaction)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import Connection, extract, func, select
 from sqlalchemy.orm import Session
 
 from monitor.health import AUTO_WINDOW, FeedHealth, HealthAlert, Verdict
@@ -18,24 +19,67 @@ from monitor.store.tables import Entry, Feed
 PUBLISHED_SLACK = timedelta(hours=1)
 
 
-def feeds(session: Session, now: datetime) -> list[FeedHealth]:
-    """Every active feed not gone (410), with its recent entry times."""
-    rows = list(session.scalars(select(Feed).where(Feed.active, Feed.gone_at.is_(None))))
+def feeds(
+    session: Session, now: datetime, history: Callable[[FeedHealth], bool] = lambda _: True
+) -> list[FeedHealth]:
+    """Every active feed not gone (410); with its recent entry times where ``history``
+    says they are needed (``health.needs_history``), else none."""
+    # Core queries on the session's connection, plain rows: ORM objects, or tens of
+    # thousands of timestamps through SQLAlchemy's types, would make this the slowest
+    # part of a poll of unchanged feeds.
+    conn = session.connection()
+    rows = conn.execute(
+        select(
+            Feed.id,
+            Feed.url,
+            func.coalesce(Feed.name, Feed.title, Feed.url).label("shown"),
+            Feed.consecutive_errors,
+            Feed.last_error,
+            Feed.first_success_at,
+            Feed.last_success_at,
+            Feed.health,
+            Feed.unhealthy_since,
+            Feed.health_reason,
+            Feed.health_notified_at,
+        ).where(Feed.active, Feed.gone_at.is_(None))
+    ).all()
     if not rows:
         return []
-    ids = [r.id for r in rows]
-    # Core queries on the session's connection: tens of thousands of rows, which the
-    # ORM's row loading would make the slowest part of a poll of unchanged feeds.
-    conn = session.connection()
     newest = dict(
         conn.execute(
             select(Entry.feed_id, func.max(Entry.first_seen_at))
-            .where(Entry.feed_id.in_(ids))
+            .join(Feed, Feed.id == Entry.feed_id)
+            .where(Feed.active, Feed.gone_at.is_(None))
             .group_by(Entry.feed_id)
         ).all()
     )
+    found = [
+        FeedHealth(
+            id=r.id,
+            url=r.url,
+            name=r.shown,
+            consecutive_errors=r.consecutive_errors,
+            last_error=r.last_error,
+            first_success_at=r.first_success_at,
+            last_success_at=r.last_success_at,
+            last_new_at=newest.get(r.id),
+            entry_times=(),
+            health=r.health,
+            unhealthy_since=r.unhealthy_since,
+            health_reason=r.health_reason,
+            notified_at=r.health_notified_at,
+        )
+        for r in rows
+    ]
+    wanted = [f.id for f in found if history(f)]
+    if not wanted:
+        return found
+    times = _entry_times(conn, wanted, now - AUTO_WINDOW)
+    return [replace(f, entry_times=tuple(times[f.id])) if f.id in times else f for f in found]
+
+
+def _entry_times(conn: Connection, ids: list[int], since: datetime) -> dict[int, list[datetime]]:
     times: dict[int, list[datetime]] = defaultdict(list)
-    since = now - AUTO_WINDOW
     # As seconds since the epoch, computed by the database: converting tens of thousands
     # of timestamps through SQLAlchemy's types costs more than the rest of the check.
     recent = conn.execute(
@@ -51,24 +95,7 @@ def feeds(session: Session, now: datetime) -> list[FeedHealth]:
         if published is not None and since_s <= float(published) <= at + slack:
             at = float(published)
         times[feed_id].append(datetime.fromtimestamp(at, UTC))
-    return [
-        FeedHealth(
-            id=r.id,
-            url=r.url,
-            name=r.name or r.title or r.url,
-            consecutive_errors=r.consecutive_errors,
-            last_error=r.last_error,
-            first_success_at=r.first_success_at,
-            last_success_at=r.last_success_at,
-            last_new_at=newest.get(r.id),
-            entry_times=tuple(times[r.id]),
-            health=r.health,
-            unhealthy_since=r.unhealthy_since,
-            health_reason=r.health_reason,
-            notified_at=r.health_notified_at,
-        )
-        for r in rows
-    ]
+    return times
 
 
 def record(
