@@ -131,7 +131,9 @@ class Daemon:
         self._connections = Connections(net.concurrency, per_host=net.per_host)
         self._writes = GroupCommit(db)
         workers = cfg.performance.parse_workers
-        self._parser = ParsePool(auto_workers() if workers == "auto" else workers)
+        self._parser = (
+            ParsePool(auto_workers(), adaptive=True) if workers == "auto" else ParsePool(workers)
+        )
         self._send_client = httpx.AsyncClient(
             trust_env=False, headers={"User-Agent": net.user_agent or fetch.USER_AGENT}
         )

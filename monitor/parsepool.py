@@ -11,8 +11,16 @@ spares the daemon's own process, the one that fetches and stores.
 The pool uses the ``forkserver`` start method: workers are forked from a small server
 process that has imported only the parsing modules, never from the daemon itself, so a
 worker starts in milliseconds, holds no copy of the daemon's threads, sockets or
-database connections, and can be replaced at any time. It starts at the first body to
-parse, so a pass where every feed answers 304 never starts it.
+database connections, and can be replaced at any time.
+
+Workers cost memory (about 30 MiB each) and a start (a fresh interpreter importing the
+parser: about half a second of CPU), which only a steady flow of bodies pays back. So
+with ``parse_workers = "auto"`` bodies are parsed in a thread of this process until
+parsing has taken ``START_AFTER`` seconds within ``LOAD_WINDOW`` (about what starting
+the workers costs), and the workers are stopped again after ``IDLE_AFTER`` without a
+body: a pass of mostly unchanged feeds, or a daemon whose feeds change now and then,
+never starts them, while a first pass over many new feeds starts them within its first
+few dozen feeds. A number of workers set in the config starts them at the first body.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -41,6 +51,11 @@ log = logging.getLogger(__name__)
 # max_tasks_per_child, which can stop replacing workers and leave queued bodies
 # waiting forever (CPython issue 115634, in 3.11 up to 3.15).
 TASKS_PER_WORKER = 500
+# "auto": parse in a thread until parsing took this many seconds within the window, then
+# start the workers; stop them after this long without a body.
+START_AFTER = 0.5
+LOAD_WINDOW = 30.0
+IDLE_AFTER = 600.0
 
 
 _matcher: Matcher | None = None  # in a worker: the rules, compiled at its start
@@ -78,6 +93,40 @@ def parse_and_match(
     )
 
 
+def _timed_parse(
+    body: bytes, url: str, content_type: str | None, known: frozenset[str]
+) -> tuple[ParsedFeed | ParseError, float]:
+    """In a thread: ``parse_feed`` (or its error) and the CPU seconds it took the thread."""
+    start = time.thread_time()
+    try:
+        result: ParsedFeed | ParseError = parse_feed(body, url, content_type, known)
+    except ParseError as exc:
+        result = exc
+    return result, time.thread_time() - start
+
+
+class RecentLoad:
+    """Seconds of work done within the last ``window`` seconds (pure: the caller says
+    when)."""
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self.total = 0.0
+        self._done: deque[tuple[float, float]] = deque()
+
+    def add(self, now: float, seconds: float) -> float:
+        """Count ``seconds`` of work finished at ``now``; the total within the window."""
+        self._done.append((now, seconds))
+        self.total += seconds
+        while self._done[0][0] < now - self.window:
+            self.total -= self._done.popleft()[1]
+        return self.total
+
+    def clear(self) -> None:
+        self._done.clear()
+        self.total = 0.0
+
+
 def auto_workers() -> int:
     """``parse_workers = "auto"``: one per core; none (parse in a thread) on one core."""
     cores = os.cpu_count() or 1
@@ -86,13 +135,20 @@ def auto_workers() -> int:
 
 class ParsePool:
     """Parses feed bodies in ``workers`` processes and matches their entries against the
-    rules; or only parses, in a thread, when ``workers`` is 0."""
+    rules; or only parses, in a thread, when ``workers`` is 0.
 
-    def __init__(self, workers: int, queries: RuleQueries = ()) -> None:
+    With ``adaptive``, bodies are parsed in a thread until the parsing load calls for
+    the workers, which stop again when idle (see the module's docstring).
+    """
+
+    def __init__(self, workers: int, queries: RuleQueries = (), *, adaptive: bool = False) -> None:
         self.workers = workers
         self._queries = queries
         self._pool: ProcessPoolExecutor | None = None
         self._handed = 0  # bodies given to the current pool
+        self._adaptive = adaptive
+        self._load = RecentLoad(LOAD_WINDOW)
+        self._last_handed = 0.0  # time.monotonic() of the last body given to a pool
 
     def use_rules(self, queries: RuleQueries) -> None:
         """Match against these rules from now on (a reload): new workers for new rules;
@@ -124,6 +180,9 @@ class ParsePool:
         """
         if self.workers == 0:
             return await asyncio.to_thread(parse_feed, body, url, content_type, known)
+        if self._adaptive and not self._busy():
+            return await self._in_thread(body, url, content_type, known)
+        self._last_handed = time.monotonic()
         for _ in range(2):
             pool = self._pool or self._start()
             try:
@@ -140,9 +199,30 @@ class ParsePool:
                     self._retire()
         raise ParseError(url, "the parser process stopped while reading this feed, twice")
 
+    def _busy(self) -> bool:
+        """Adaptive: whether the workers run (and are still wanted), or are now due."""
+        now = time.monotonic()
+        if self._pool is not None:
+            if now - self._last_handed < IDLE_AFTER:
+                return True
+            log.debug("feed parser processes idle for %.0f s: stopping them", IDLE_AFTER)
+            self._retire()
+            self._load.clear()
+        return self._load.total >= START_AFTER
+
+    async def _in_thread(
+        self, body: bytes, url: str, content_type: str | None, known: frozenset[str]
+    ) -> ParsedFeed:
+        result, took = await asyncio.to_thread(_timed_parse, body, url, content_type, known)
+        self._load.add(time.monotonic(), took)
+        if isinstance(result, ParseError):
+            raise result
+        return result
+
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["monitor.parse", "monitor.match.compiler"])
+        log.debug("starting %d feed parser processes", self.workers)
         self._pool = ProcessPoolExecutor(
             self.workers,
             mp_context=context,

@@ -1,5 +1,6 @@
 """Parsing in worker processes: the same result as parsing here, errors that come back
-whole, a worker that dies replaced, and no process left behind by a daemon that dies."""
+whole, a worker that dies replaced, no process left behind by a daemon that dies, and
+under "auto" workers only while parsing is a heavy load."""
 
 from __future__ import annotations
 
@@ -110,6 +111,8 @@ def test_no_worker_outlives_a_killed_daemon(tmp_path: Path, db_url: str, http: H
         feeds=[{"url": feed, "interval": "1s"}],
         rules=[{"name": "ceasefire", "keywords": ["ceasefire"]}],
     )
+    # A number of workers starts them at the first body ("auto" waits for a heavy load).
+    config.write_text(config.read_text() + "[performance]\nparse_workers = 2\n")
     proc = start_daemon(config)
     wait_for(lambda: len(http.received("/world.rss", "GET")) >= 1, what="a poll")
     time.sleep(1)  # the body is parsed by now: the pool's processes run
@@ -199,3 +202,69 @@ def test_workers_are_replaced_every_so_many_bodies_and_none_waits_forever(
         pool.close()
     assert len(started) == 7  # a new pool for every 3 bodies
     assert all(r == results[0] for r in results) and results[0].entries
+
+
+def test_recent_load_counts_only_the_window() -> None:
+    load = parsepool.RecentLoad(window=10.0)
+    assert load.add(100.0, 0.2) == pytest.approx(0.2)
+    assert load.add(105.0, 0.3) == pytest.approx(0.5)
+    assert load.add(111.0, 0.1) == pytest.approx(0.4)  # the work done at 100 s is out
+    assert load.add(200.0, 0.0) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_auto_parses_here_until_the_load_calls_for_workers_and_stops_them_when_idle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    body = (FEEDS / "world.rss").read_bytes()
+    pool = ParsePool(1, rule_queries(RULES), adaptive=True)
+    monkeypatch.setattr(parsepool, "START_AFTER", 1e-9)  # one parse is load enough
+
+    async def run() -> list[ParsedFeed]:
+        here = await pool.parse(body, URL, None)  # in a thread: matched later, by the daemon
+        assert pool._pool is None and here.matches is None
+        there = await pool.parse(body, URL, None)  # the load called for the workers
+        assert pool._pool is not None and there.matches is not None
+        workers = list(pool._pool._processes)
+        monkeypatch.setattr(parsepool, "IDLE_AFTER", 0.0)
+        again = await pool.parse(body, URL, None)  # idle long enough: stopped, parsed here
+        assert pool._pool is None and again.matches is None
+        wait_for(lambda: not any(_alive(p) for p in workers), what="the idle workers to stop")
+        return [here, there, again]
+
+    try:
+        here, there, again = asyncio.run(run())
+    finally:
+        pool.close()
+    assert here == again == dataclasses.replace(there, matches=None)
+    assert here.entries
+
+
+def test_auto_keeps_a_light_load_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = (FEEDS / "world.rss").read_bytes()
+    pool = ParsePool(2, adaptive=True)
+
+    def refuse() -> ProcessPoolExecutor:
+        raise AssertionError("parser processes started for a light load")
+
+    monkeypatch.setattr(pool, "_start", refuse)
+
+    async def run() -> list[ParsedFeed]:
+        return await asyncio.gather(*(pool.parse(body, URL, None) for _ in range(10)))
+
+    try:
+        assert all(r.entries for r in asyncio.run(run()))
+    finally:
+        pool.close()
+    assert 0 < pool._load.total < parsepool.START_AFTER
+
+
+def test_a_parse_error_in_the_thread_counts_its_time_and_comes_back_whole() -> None:
+    pool = ParsePool(1, adaptive=True)
+    page = b"<!doctype html><html><head><title>x</title></head><body>hi</body></html>"
+    try:
+        with pytest.raises(ParseError) as caught:
+            asyncio.run(pool.parse(page, URL, "text/html"))
+    finally:
+        pool.close()
+    assert caught.value.url == URL
+    assert pool._pool is None and pool._load.total > 0

@@ -106,8 +106,9 @@ class NetworkConfig(_Model):
 class PerformanceConfig(_Model):
     """How a process spreads its work over the machine."""
 
-    # Processes that parse feed bodies; "auto" is one per core (none on one core), 0
-    # parses in a thread of the daemon's own process.
+    # Processes that parse feed bodies; "auto" is one per core (none on one core),
+    # started only while parsing keeps the daemon busy; a number starts that many at the
+    # first body; 0 parses in a thread of the daemon's own process.
     parse_workers: Literal["auto"] | Annotated[int, Field(ge=0, le=64)] = "auto"
 
 
