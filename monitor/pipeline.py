@@ -188,9 +188,12 @@ def _store(
     per_entry = parsed.matches if parsed.matches is not None else (None,) * len(parsed.entries)
     for entry, found in zip(parsed.entries, per_entry, strict=True):
         firsts.setdefault(entry.identity, (entry, found))
-    with db.transaction() as s:
-        known = entries.known(s, feed.id, firsts)
-    # Matched by the parser process already, or here.
+    known: set[str] = set()
+    if parsed.matches is None:
+        # Matched here, outside the write transaction (matching is CPU work, and the
+        # transaction holds SQLite's write lock): only the entries not stored yet.
+        with db.transaction() as s:
+            known = entries.known(s, feed.id, firsts)
     matched: list[tuple[ParsedEntry, Sequence[RuleMatch]]] = [
         (e, poller.matcher.match(e) if found is None else found)
         for identity, (e, found) in firsts.items()
@@ -199,7 +202,7 @@ def _store(
 
     first_poll = feed.first_success_at is None
     with db.transaction() as s:
-        # Checked again inside the write: another poller may have stored some meanwhile.
+        # Checked (again) inside the write: another poller may have stored some meanwhile.
         meanwhile = entries.known(s, feed.id, (e.identity for e, _ in matched))
         matched = [(e, m) for e, m in matched if e.identity not in meanwhile]
         entries.touch(s, feed.id, known | meanwhile | set(parsed.skipped), now)

@@ -65,9 +65,17 @@ def setup(
     )
 
 
+@pytest.mark.parametrize("parse_workers", ["auto", 1])
 def test_poll_stores_hits_and_sends_each_alert_once(
-    setup: Path, http: HTTPServer, receiver: HTTPServer, smtp: SMTPServer
+    setup: Path,
+    http: HTTPServer,
+    receiver: HTTPServer,
+    smtp: SMTPServer,
+    parse_workers: str | int,
 ) -> None:
+    # "auto" parses this light load in a thread, matching in the daemon's process; a
+    # worker process matches what it parses, and the daemon stores only what is new.
+    setup.write_text(setup.read_text() + f"[performance]\nparse_workers = {parse_workers!r}\n")
     out = poll(setup).output
     assert "polled 2 feeds" in out
     assert "alerts: 6 sent, 0 failed" in out
