@@ -6,6 +6,7 @@ standard error with exit status 2 for configuration problems and 1 for the rest.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 from collections.abc import Callable
@@ -141,8 +142,30 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool, log_format:
     ctx.meta["newsmonitor.debug"] = debug
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     logs.setup(level, cast(logs.LogFormat, log_format))
+    _settle_collector()
+
+
+# Objects created between two collections of the youngest generation (the default is
+# 700): a poll pass allocates far more, nearly all freed by reference counting, and at
+# the default the collector's passes cost about 6% of a pass over unchanged feeds.
+GC_YOUNG = 10_000
+
+
+def _settle_collector() -> None:
+    """The command's modules are imported by now (click resolves the command first):
+    what they created lives as long as the process, so the collector stops visiting it,
+    and runs less often over what the command creates."""
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG)
 
 
 def main() -> None:
     """Entry point of the ``newsmonitor`` command."""
-    cli(prog_name="newsmonitor")
+    try:
+        cli(prog_name="newsmonitor")
+    finally:
+        # On the way out, the collector would otherwise run over every object still
+        # alive, again and again as the interpreter clears its modules: a fifth of the
+        # run of a short command such as `poll`. What is alive is still freed by
+        # reference counting as usual; only cycles are left to the exit.
+        gc.freeze()
