@@ -58,6 +58,11 @@ class Metrics:
             f"{PREFIX}_feeds_failing", "Feeds whose last poll failed.", registry=r
         )
         self.feeds_ok = Gauge(f"{PREFIX}_feeds_ok", "Feeds whose last poll succeeded.", registry=r)
+        self.feeds_unhealthy = Gauge(
+            f"{PREFIX}_feeds_unhealthy",
+            "Feeds the health check judged unhealthy (failing or silent too long).",
+            registry=r,
+        )
 
     def observe_fetch(self, outcome: str, seconds: float | None) -> None:
         self.fetches.labels(outcome).inc()
@@ -70,6 +75,7 @@ class Metrics:
         self.oldest_pending.set(snap.oldest_pending_age or 0)
         self.feeds_failing.set(snap.feeds_failing)
         self.feeds_ok.set(snap.feeds_ok)
+        self.feeds_unhealthy.set(snap.feeds_unhealthy)
 
     def render(self) -> bytes:
         """The text exposition format."""

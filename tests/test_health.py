@@ -472,3 +472,31 @@ def test_entry_times_are_read_in_utc_with_plausible_published_dates(db_url: str)
         (without,) = store_health.feeds(s, NOW, history=lambda f: False)
     assert without.entry_times == ()
     assert without.last_new_at == seen  # what the verdict needs besides the times
+
+
+def test_unhealthy_feeds_are_counted_in_the_metrics(db_url: str) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from monitor.metrics import Metrics
+    from monitor.store import feeds
+    from monitor.store.summary import snapshot
+
+    urls = ["http://127.0.0.1/a", "http://127.0.0.1/b", "http://127.0.0.1/c"]
+    with open_database(db_url) as db:
+        with db.transaction() as s:
+            feeds.sync(s, [(u, None) for u in urls], NOW)
+        with db.transaction() as s:
+            for row in s.scalars(select(Feed).where(Feed.url != urls[0])):
+                row.health, row.unhealthy_since = "unhealthy", NOW
+        with db.transaction() as s:
+            s.scalars(select(Feed).where(Feed.url == urls[2])).one().gone_at = NOW  # not polled
+            snap = snapshot(s, NOW)
+    metrics = Metrics()
+    metrics.set_snapshot(snap)
+    values = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(metrics.render().decode())
+        for sample in family.samples
+    }
+    assert snap.feeds_unhealthy == 1
+    assert values["newsmonitor_feeds_unhealthy"] == 1

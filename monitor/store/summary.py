@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from monitor.health import UNHEALTHY
 from monitor.store.tables import FAILED, PENDING, Feed, Hit, Outbox
 
 
@@ -17,6 +18,7 @@ class Snapshot:
 
     feeds_ok: int
     feeds_failing: int
+    feeds_unhealthy: int  # judged so by the health check ([health])
     alerts_pending: int
     alerts_failed: int
     oldest_pending_age: float | None  # seconds
@@ -40,6 +42,9 @@ def snapshot(session: Session, now: datetime) -> Snapshot:
             select(failing, func.count()).where(Feed.active).group_by(failing)
         ).all()
     }
+    unhealthy = session.scalar(
+        select(func.count()).where(Feed.active, Feed.gone_at.is_(None), Feed.health == UNHEALTHY)
+    )
     pending_count, oldest = session.execute(
         select(func.count(), func.min(Outbox.created_at)).where(Outbox.status == PENDING)
     ).one()
@@ -49,6 +54,7 @@ def snapshot(session: Session, now: datetime) -> Snapshot:
     return Snapshot(
         feeds_ok=by_health.get(False, 0),
         feeds_failing=by_health.get(True, 0),
+        feeds_unhealthy=unhealthy or 0,
         alerts_pending=pending_count,
         alerts_failed=failed_count,
         oldest_pending_age=(now - oldest).total_seconds() if oldest else None,
