@@ -71,6 +71,9 @@ HEALTH_SECONDS = 60.0
 HEALTH_FIRST_AFTER = 15.0
 # SIGTERM: work under way gets this long to finish; systemd's TimeoutStopSec is larger.
 SHUTDOWN_GRACE = 8.0
+# A feed claimed for a poll (store.feeds.claim_due) is free again after its fetch
+# deadline and this long.
+CLAIM_MARGIN = timedelta(seconds=60)
 # /healthz: the scheduler is alive if its tick ran this recently.
 TICK_STALE_AFTER = 10.0
 
@@ -195,6 +198,10 @@ class Daemon:
             connectivity=self.connectivity,
             parse=self._parser.parse,
         )
+        # A claimed feed is another process's again after the longest a poll may take
+        # (its fetch deadline) and a margin for parsing and storing.
+        longest = max([net.timeout, *(f.timeout for f in cfg.feeds if f.timeout)])
+        self._claim = longest + CLAIM_MARGIN
         self.config, self.channels, self.plans, self.poller = cfg, channels, plans, poller
         self._parser.use_rules(rule_queries(cfg.rules))
 
@@ -298,11 +305,11 @@ class Daemon:
         skip = set(self._in_flight)
         now = self.clock()
 
-        def read(s: Session) -> tuple[list[FeedState], datetime | None]:
-            due = feeds.due(s, now, skip)
+        def claim(s: Session) -> tuple[list[FeedState], datetime | None]:
+            due = feeds.claim_due(s, now, now + self._claim, skip)
             return due, feeds.next_due_at(s, skip | {f.id for f in due})
 
-        due, soonest = await asyncio.to_thread(self._read, read)
+        due, soonest = await asyncio.to_thread(self._read, claim)
         if due:
             self._in_flight.update(f.id for f in due)  # before the next tick can see them
             self._spawn(self.poll_and_send(due))
@@ -384,13 +391,14 @@ class Daemon:
                 )
                 if not verdict.changes(feed):
                     continue
+                alerts = health.alerts(feed, verdict, cfg.channels, now)
+                if not feed_health.record(s, feed, verdict, alerts, now):
+                    continue  # another process sharing the database recorded it first
                 if verdict.action == "unhealthy":
                     log.warning("feed %s is unhealthy: %s", feed.url, verdict.reason)
                 elif verdict.action == "recovered":
                     log.info("feed %s recovered: %s", feed.url, health.recovery_reason(feed))
-                alerts = health.alerts(feed, verdict, cfg.channels, now)
                 queued += len(alerts)
-                feed_health.record(s, feed, verdict, alerts, now)
             return queued
 
         queued = await asyncio.to_thread(self._read, work)

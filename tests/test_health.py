@@ -500,3 +500,33 @@ def test_unhealthy_feeds_are_counted_in_the_metrics(db_url: str) -> None:
     }
     assert snap.feeds_unhealthy == 1
     assert values["newsmonitor_feeds_unhealthy"] == 1
+
+
+def test_a_change_two_processes_judge_at_once_is_recorded_and_alerted_once(db_url: str) -> None:
+    import dataclasses
+
+    from monitor.store import feeds
+    from monitor.store import health as store_health
+
+    with open_database(db_url) as db:
+        with db.transaction() as s:
+            feeds.sync(s, [("http://127.0.0.1/f", "F")], NOW)
+        with db.transaction() as s:
+            (seen,) = store_health.feeds(s, NOW)  # both processes read the same state
+        failing = dataclasses.replace(seen, consecutive_errors=3, last_error="HTTP 500")
+        keys: dict[str, Any] = {"failures": 3, "silence": "auto", "remind": DAY}
+        ours, theirs = NOW, NOW + timedelta(seconds=5)
+        verdicts = [health.judge(failing, at, **keys) for at in (ours, theirs)]
+        assert [v.action for v in verdicts] == ["unhealthy", "unhealthy"]
+        alerts = [
+            health.alerts(failing, v, ["hook"], at)
+            for v, at in zip(verdicts, (ours, theirs), strict=True)
+        ]
+        with db.transaction() as s:
+            assert store_health.record(s, failing, verdicts[0], alerts[0], ours)
+        with db.transaction() as s:
+            assert not store_health.record(s, failing, verdicts[1], alerts[1], theirs)
+        with db.transaction() as s:
+            assert [w.title for w in outbox.waiting(s)] == ["feed F unhealthy"]
+            (row,) = s.scalars(select(Feed))
+            assert (row.health, row.unhealthy_since) == ("unhealthy", ours)

@@ -3,6 +3,7 @@ pacing, and an offline machine not mistaken for broken feeds."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 import time
@@ -15,10 +16,12 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
-from monitor import policy
+from monitor import config, policy
 from monitor.cli import cli
 from monitor.connectivity import Connectivity
-from monitor.store.db import Database
+from monitor.daemon import Daemon
+from monitor.store import feeds
+from monitor.store.db import Database, open_database
 from monitor.store.tables import Feed
 from tests.helpers import write_config
 from tests.servers import FEEDS, HTTPServer, Reply, Request, free_port
@@ -279,3 +282,70 @@ def test_a_host_is_its_name_and_port() -> None:
     assert policy.host_of("http://news.example.org:8080/a") != policy.host_of(
         "http://news.example.org/a"
     )
+
+
+# -- several processes on one database --------------------------------------------------
+
+
+def _shared(tmp_path: Path, db_url: str, urls: list[str]) -> config.Config:
+    path = write_config(
+        tmp_path,
+        db_url=db_url,
+        feeds=[{"url": u} for u in urls],
+        rules=[{"name": "c", "keywords": ["ceasefire"]}],
+        defaults={"interval": "1h"},
+    )
+    return config.load(path)
+
+
+async def _settled(*daemons: Daemon) -> None:
+    await asyncio.gather(*(t for d in daemons for t in list(d._tasks)))
+
+
+def test_processes_sharing_a_database_poll_each_due_feed_once(
+    tmp_path: Path, db_url: str, http: HTTPServer
+) -> None:
+    paths = [f"/f{i}.rss" for i in range(6)]
+    cfg = _shared(tmp_path, db_url, [http.feed(p, "world.rss") for p in paths])
+    first, second = open_database(db_url), Database(db_url)  # a connection pool each
+
+    async def run() -> None:
+        async with Daemon(cfg, first) as a, Daemon(cfg, second) as b:
+            # Both look for due feeds at the same moment, as two workers would.
+            await asyncio.gather(a.tick(), b.tick(), a.tick(), b.tick())
+            await _settled(a, b)
+
+    try:
+        asyncio.run(run())
+    finally:
+        first.close()
+        second.close()
+    assert [len(http.received(p, "GET")) for p in paths] == [1] * len(paths)
+
+
+def test_a_claim_left_by_a_stopped_process_runs_out(
+    tmp_path: Path, db_url: str, http: HTTPServer
+) -> None:
+    cfg = _shared(tmp_path, db_url, [http.feed("/f.rss", "world.rss")])
+    now = [NOW]
+    db = open_database(db_url)
+
+    async def run() -> None:
+        async with Daemon(cfg, db, clock=lambda: now[0]) as daemon:
+            with db.transaction() as s:  # claimed by a process that then died
+                assert len(feeds.claim_due(s, NOW, NOW + timedelta(minutes=2))) == 1
+            await daemon.tick()
+            await _settled(daemon)
+            assert http.received("/f.rss", "GET") == []
+            now[0] = NOW + timedelta(minutes=2, seconds=1)
+            await daemon.tick()
+            await _settled(daemon)
+
+    try:
+        asyncio.run(run())
+    finally:
+        db.close()
+    assert len(http.received("/f.rss", "GET")) == 1
+    with Database(db_url) as check, check.transaction() as s:
+        # Polled: the next poll comes from the feed's interval, not from the claim.
+        assert feeds.next_due_at(s) > NOW + timedelta(minutes=50)

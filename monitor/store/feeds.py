@@ -157,14 +157,32 @@ def _state(row: Row[*tuple[Any, ...]]) -> FeedState:
     )
 
 
-def due(
-    session: Session, now: datetime, skip: Collection[int] = (), limit: int = 500
+def claim_due(
+    session: Session,
+    now: datetime,
+    until: datetime,
+    skip: Collection[int] = (),
+    limit: int = 500,
 ) -> list[FeedState]:
-    """Active feeds whose next poll time has come, soonest first, except those in ``skip``."""
+    """Active feeds whose next poll time has come, soonest first, except those in
+    ``skip``; claimed for this process by moving their next poll time to ``until``.
+
+    Several processes may share the database: what one claims, the others no longer see
+    as due (on PostgreSQL, rows another is claiming at the same moment are skipped, not
+    waited for; SQLite's write lock makes claims one at a time anyway). The poll's
+    outcome sets the real next poll time; a process that stops mid-poll leaves the
+    claim to run out at ``until``, and then any process polls the feed.
+    """
     query = select(*_STATE).where(Feed.active, Feed.gone_at.is_(None), Feed.next_poll_at <= now)
     if skip:
         query = query.where(Feed.id.not_in(list(skip)))
-    return [_state(r) for r in session.execute(query.order_by(Feed.next_poll_at).limit(limit))]
+    query = query.order_by(Feed.next_poll_at).limit(limit).with_for_update(skip_locked=True)
+    claimed = [_state(r) for r in session.execute(query)]
+    if claimed:
+        session.execute(
+            update(Feed).where(Feed.id.in_([f.id for f in claimed])).values(next_poll_at=until)
+        )
+    return claimed
 
 
 def next_due_at(session: Session, skip: Collection[int] = ()) -> datetime | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, extract, func, select
+from sqlalchemy import Connection, extract, func, select, update
 from sqlalchemy.orm import Session
 
 from monitor.health import AUTO_WINDOW, FeedHealth, HealthAlert, Verdict
@@ -104,14 +104,27 @@ def record(
     verdict: Verdict,
     alerts: Sequence[HealthAlert],
     now: datetime,
-) -> None:
-    """Store the feed's health and queue its alerts (in the caller's transaction)."""
-    row = session.get(Feed, feed.id)
-    if row is None:
-        return
-    row.health = verdict.health
-    row.unhealthy_since = verdict.since
-    row.health_reason = verdict.reason
-    row.health_notified_at = verdict.notified_at
+) -> bool:
+    """Store the feed's health and queue its alerts (in the caller's transaction);
+    ``False``, and nothing done, when the stored health is no longer what the verdict
+    was judged on: another process sharing the database recorded its own verdict
+    meanwhile, and queued the alerts."""
+    changed = session.connection().execute(
+        update(Feed)
+        .where(
+            Feed.id == feed.id,
+            Feed.health == feed.health,
+            Feed.health_notified_at.is_not_distinct_from(feed.notified_at),
+        )
+        .values(
+            health=verdict.health,
+            unhealthy_since=verdict.since,
+            health_reason=verdict.reason,
+            health_notified_at=verdict.notified_at,
+        )
+    )
+    if changed.rowcount != 1:
+        return False
     for a in alerts:
         outbox.add_health(session, feed.id, a.channel, a.alert_id, a.status, a.reason, a.since, now)
+    return True
