@@ -118,7 +118,11 @@ class RecentLoad:
         """Count ``seconds`` of work finished at ``now``; the total within the window."""
         self._done.append((now, seconds))
         self.total += seconds
-        while self._done[0][0] < now - self.window:
+        return self.at(now)
+
+    def at(self, now: float) -> float:
+        """The total within the window that ends at ``now``."""
+        while self._done and self._done[0][0] < now - self.window:
             self.total -= self._done.popleft()[1]
         return self.total
 
@@ -208,7 +212,7 @@ class ParsePool:
             log.debug("feed parser processes idle for %.0f s: stopping them", IDLE_AFTER)
             self._retire()
             self._load.clear()
-        return self._load.total >= START_AFTER
+        return self._load.at(now) >= START_AFTER
 
     async def _in_thread(
         self, body: bytes, url: str, content_type: str | None, known: frozenset[str]

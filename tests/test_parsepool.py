@@ -209,6 +209,7 @@ def test_recent_load_counts_only_the_window() -> None:
     assert load.add(100.0, 0.2) == pytest.approx(0.2)
     assert load.add(105.0, 0.3) == pytest.approx(0.5)
     assert load.add(111.0, 0.1) == pytest.approx(0.4)  # the work done at 100 s is out
+    assert load.at(115.5) == pytest.approx(0.1)  # the work done at 105 s is out too
     assert load.add(200.0, 0.0) == pytest.approx(0.0, abs=1e-9)
 
 
