@@ -32,7 +32,8 @@ def feeds(
         select(
             Feed.id,
             Feed.url,
-            func.coalesce(Feed.name, Feed.title, Feed.url).label("shown"),
+            Feed.name,
+            Feed.title,
             Feed.consecutive_errors,
             Feed.last_error,
             Feed.first_success_at,
@@ -57,7 +58,7 @@ def feeds(
         FeedHealth(
             id=r.id,
             url=r.url,
-            name=r.shown,
+            name=r.name or r.title or r.url,
             consecutive_errors=r.consecutive_errors,
             last_error=r.last_error,
             first_success_at=r.first_success_at,
