@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -322,3 +324,19 @@ def test_channel_mistakes_are_caught_by_check_config(
     assert status == 2, output
     assert message in output
     assert "secret-token" not in output
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    # `newsmonitor check-config | head -0`: the reader is gone before anything is written.
+    path = write(tmp_path, GOOD)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "check-config", "--config", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (1, "")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -104,6 +106,11 @@ class _Group(click.Group):
             _fail(ctx, str(exc), 1)
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            # Whoever read the output stopped reading (`| head`): there is no one to tell.
+            # What is still buffered for the closed pipe goes nowhere at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
         except Exception as exc:
             if ctx.meta.get("newsmonitor.debug"):
                 raise
