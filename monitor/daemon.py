@@ -146,6 +146,7 @@ class Daemon:
         self._pace = Pacer(net.starts_per_second)
         self.connectivity = Connectivity()  # kept across reloads
         self._in_flight: set[int] = set()
+        self._claims: dict[int, datetime] = {}  # feed id: end of its claim, until polled
         self._tasks: set[asyncio.Task[Any]] = set()
         self._draining: asyncio.Task[DrainReport] | None = None
         self._wake: asyncio.TimerHandle | None = None
@@ -247,6 +248,7 @@ class Daemon:
                 async with gate, self._gate:
                     await self._pace.wait()
                     outcome = await poll_feed(self.poller, feed)
+                self._claims.pop(feed.id, None)  # the outcome set its next poll time
             finally:
                 self._in_flight.discard(feed.id)
             self._observe(outcome)
@@ -305,13 +307,16 @@ class Daemon:
         skip = set(self._in_flight)
         now = self.clock()
 
+        until = now + self._claim
+
         def claim(s: Session) -> tuple[list[FeedState], datetime | None]:
-            due = feeds.claim_due(s, now, now + self._claim, skip)
+            due = feeds.claim_due(s, now, until, skip)
             return due, feeds.next_due_at(s, skip | {f.id for f in due})
 
         due, soonest = await asyncio.to_thread(self._read, claim)
         if due:
             self._in_flight.update(f.id for f in due)  # before the next tick can see them
+            self._claims.update((f.id, until) for f in due)
             self._spawn(self.poll_and_send(due))
         if soonest is not None and self._wake is None:
             wait = max((soonest - now).total_seconds(), 0.0)
@@ -584,7 +589,20 @@ class Daemon:
             if http is not None:
                 http.stop()
             await self.finish()
+            await asyncio.to_thread(self._release_claims)
             await asyncio.to_thread(self._mark_stopped)
+
+    def _release_claims(self) -> None:
+        """Feeds whose poll the stop cancelled are due again at once, for the next start
+        or another process, instead of when their claims run out."""
+        if not self._claims:
+            return
+        now = self.clock()
+        try:
+            with self.db.transaction() as s:
+                feeds.release_claims(s, self._claims.items(), now)
+        except MonitorError as exc:
+            log.warning("the feeds being polled stay claimed until their claims run out: %s", exc)
 
     def _http_server(self) -> HttpServer | None:
         listen = self.config.http.listen

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -22,7 +23,7 @@ from sqlalchemy import select
 from monitor.cli import cli
 from monitor.errors import MonitorError
 from monitor.store.db import Database
-from monitor.store.tables import Outbox
+from monitor.store.tables import Feed, Outbox
 from tests.helpers import start_daemon, stop_daemon, write_config
 from tests.servers import HTTPServer, Reply, free_port, wait_for
 
@@ -394,3 +395,14 @@ def test_sigterm_during_a_slow_poll_exits_within_10_seconds(
     # The fast feed's result was committed despite the slow one.
     result = CliRunner().invoke(cli, ["hits", "--config", str(config), "--format", "json"])
     assert [h["title"] for h in json.loads(result.output)] == ["Ceasefire talks resume in Geneva"]
+    # The slow feed's claim was given back: due at once for the next start; the fast
+    # feed keeps the next poll time its outcome set.
+    db = Database(f"sqlite:///{tmp_path / 'nm.db'}")
+    try:
+        with db.transaction() as s:
+            next_poll = {f.url: f.next_poll_at for f in s.scalars(select(Feed))}
+    finally:
+        db.close()
+    stopped = datetime.now(UTC)
+    assert next_poll[http.url("/slow.rss")] <= stopped
+    assert next_poll[fast] > stopped + timedelta(minutes=10)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -183,6 +183,21 @@ def claim_due(
             update(Feed).where(Feed.id.in_([f.id for f in claimed])).values(next_poll_at=until)
         )
     return claimed
+
+
+_RELEASE = (
+    update(Feed)
+    .where(Feed.id == bindparam("p_id"), Feed.next_poll_at == bindparam("p_until", UTCDateTime))
+    .values(next_poll_at=bindparam("p_now", UTCDateTime))
+)
+
+
+def release_claims(session: Session, claims: Iterable[tuple[int, datetime]], now: datetime) -> None:
+    """Claimed feeds (id, end of the claim) whose poll did not happen: due at ``now``,
+    each only if its claim is still the one taken (an outcome written meanwhile stays)."""
+    params = [{"p_id": i, "p_until": until, "p_now": now} for i, until in claims]
+    if params:
+        session.connection().execute(_RELEASE, params)
 
 
 def next_due_at(session: Session, skip: Collection[int] = ()) -> datetime | None:
