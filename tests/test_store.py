@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from monitor.cli import cli
 from monitor.store.db import Database, open_database
@@ -300,3 +300,38 @@ def test_schema_head_is_the_newest_migration() -> None:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(migrations_folder()))
     assert ScriptDirectory.from_config(cfg).get_heads() == [SCHEMA_HEAD]
+
+
+def test_sync_adds_renames_pauses_and_brings_back_feeds(db_url: str) -> None:
+    from monitor.store import feeds
+    from monitor.store.tables import Feed
+
+    t0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    t1, t2 = t0 + timedelta(hours=1), t0 + timedelta(hours=2)
+    a, b, c = "http://127.0.0.1/a", "http://127.0.0.1/b", "http://127.0.0.1/c"
+
+    def rows() -> dict[str, tuple[bool, str | None, datetime, datetime | None, datetime | None]]:
+        with db.transaction() as s:
+            return {
+                f.url: (f.active, f.name, f.next_poll_at, f.first_success_at, f.gone_at)
+                for f in s.scalars(select(Feed))
+            }
+
+    with open_database(db_url) as db:
+        with db.transaction() as s:
+            feeds.sync(s, [(a, "A"), (b, None)], t0)
+        assert rows() == {a: (True, "A", t0, None, None), b: (True, None, t0, None, None)}
+        with db.transaction() as s:  # both polled: a later next poll, a first success
+            for f in s.scalars(select(Feed)):
+                f.next_poll_at, f.first_success_at, f.gone_at = t2, t0, t0
+        with db.transaction() as s:  # a renamed, b removed, c added
+            feeds.sync(s, [(a, "Alpha"), (c, "C")], t1)
+        assert rows() == {
+            a: (True, "Alpha", t2, t0, t0),  # its schedule and history kept
+            b: (False, None, t2, t0, t0),
+            c: (True, "C", t1, None, None),
+        }
+        with db.transaction() as s:  # b back: its next poll counts as a first one
+            feeds.sync(s, [(a, "Alpha"), (b, "B"), (c, "C")], t2)
+        assert rows()[b] == (True, "B", t2, None, None)
+        assert rows()[a] == (True, "Alpha", t2, t0, t0)

@@ -7,44 +7,61 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Row, String, bindparam, case, func, select, type_coerce, update
+from sqlalchemy import (
+    Integer,
+    Row,
+    String,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from monitor.policy import MOVED_AFTER, host_of, track_move
 from monitor.records import FeedState
 from monitor.store.tables import Entry, Feed, UTCDateTime
 
+_RENAME = update(Feed).where(Feed.id == bindparam("p_id")).values(name=bindparam("p_name"))
+
 
 def sync(session: Session, feeds: Sequence[tuple[str, str | None]], now: datetime) -> None:
     """Make the feed rows match the config: add new URLs (due now), refresh names, and
     deactivate the rows of feeds no longer configured (their history stays)."""
     wanted = dict(feeds)
-    rows = {row.url: row for row in session.scalars(select(Feed))}
-    for url, name in wanted.items():
-        row = rows.get(url)
-        if row is None:
-            session.add(
-                Feed(
-                    url=url,
-                    name=name,
-                    active=True,
-                    next_poll_at=now,
-                    consecutive_errors=0,
-                    created_at=now,
-                )
-            )
-        else:
-            row.name = name
-            if not row.active:
-                # Back after a pause: its next poll counts as a first one, so what was
-                # published meanwhile is held to the backlog limit instead of all alerted.
-                row.active = True
-                row.next_poll_at = now
-                row.first_success_at = None
-                row.gone_at = None
-    for url, row in rows.items():
-        if url not in wanted and row.active:
-            row.active = False
+    # Plain rows, and statements only for what changed: this runs at every start (and
+    # every `poll`), where ORM objects for thousands of feeds cost more than the reads.
+    conn = session.connection()
+    rows = {r.url: r for r in conn.execute(select(Feed.id, Feed.url, Feed.name, Feed.active))}
+    new = [
+        {"url": url, "name": name, "active": True, "next_poll_at": now, "created_at": now}
+        for url, name in wanted.items()
+        if url not in rows
+    ]
+    if new:
+        conn.execute(insert(Feed), new)
+    renamed = [
+        {"p_id": r.id, "p_name": wanted[url]}
+        for url, r in rows.items()
+        if url in wanted and r.name != wanted[url]
+    ]
+    if renamed:
+        conn.execute(_RENAME, renamed)
+    back = [r.id for url, r in rows.items() if url in wanted and not r.active]
+    if back:
+        # Back after a pause: its next poll counts as a first one, so what was published
+        # meanwhile is held to the backlog limit instead of all alerted.
+        conn.execute(
+            update(Feed)
+            .where(Feed.id.in_(back))
+            .values(active=True, next_poll_at=now, first_success_at=None, gone_at=None)
+        )
+    dropped = [r.id for url, r in rows.items() if url not in wanted and r.active]
+    if dropped:
+        conn.execute(update(Feed).where(Feed.id.in_(dropped)).values(active=False))
 
 
 @dataclass(frozen=True, slots=True)
