@@ -202,18 +202,9 @@ def _store(
 
     first_poll = feed.first_success_at is None
     with db.transaction() as s:
-        # Checked (again) inside the write: another poller may have stored some meanwhile.
-        meanwhile = entries.known(s, feed.id, (e.identity for e, _ in matched))
-        matched = [(e, m) for e, m in matched if e.identity not in meanwhile]
-        entries.touch(s, feed.id, known | meanwhile | set(parsed.skipped), now)
-        ids = entries.add(s, feed.id, [e for e, _ in matched], now)
-        hit = [(i, e, m) for i, (e, m) in zip(ids, matched, strict=True) if m]
-        hits.add(s, [(entry_id, matches) for entry_id, _, matches in hit], now)
-        n_alerts = 0
-        hit_rules = [m.rule for _, _, matches in hit for m in matches]
-        for entry_id, entry, matches in hit:
-            if policy.should_alert(first_poll, entry.published, now, settings.backlog):
-                n_alerts += _queue(s, poller, feed.url, entry_id, entry, matches, now)
+        # The feed's row first: its lock makes another process storing this feed at the
+        # same moment (`poll` beside the daemon) wait for this transaction, so that its
+        # check below sees these entries (SQLite's write lock already does as much).
         moved = feeds.mark_success(
             s,
             feed.id,
@@ -226,6 +217,18 @@ def _store(
             body_hash=result.body_hash,
             moved_to=_moved(result),
         )
+        # Checked (again) inside the write: another poller may have stored some meanwhile.
+        meanwhile = entries.known(s, feed.id, (e.identity for e, _ in matched))
+        matched = [(e, m) for e, m in matched if e.identity not in meanwhile]
+        entries.touch(s, feed.id, known | meanwhile | set(parsed.skipped), now)
+        ids = entries.add(s, feed.id, [e for e, _ in matched], now)
+        hit = [(i, e, m) for i, (e, m) in zip(ids, matched, strict=True) if m]
+        hits.add(s, [(entry_id, matches) for entry_id, _, matches in hit], now)
+        n_alerts = 0
+        hit_rules = [m.rule for _, _, matches in hit for m in matches]
+        for entry_id, entry, matches in hit:
+            if policy.should_alert(first_poll, entry.published, now, settings.backlog):
+                n_alerts += _queue(s, poller, feed.url, entry_id, entry, matches, now)
     _say_moved(feed, result, moved)
     return PollOutcome(
         url=feed.url,

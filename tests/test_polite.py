@@ -14,15 +14,16 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from monitor import config, policy
 from monitor.cli import cli
 from monitor.connectivity import Connectivity
 from monitor.daemon import Daemon
+from monitor.store import entries as feeds_entries
 from monitor.store import feeds
 from monitor.store.db import Database, open_database
-from monitor.store.tables import Feed
+from monitor.store.tables import Entry, Feed
 from tests.helpers import write_config
 from tests.servers import FEEDS, HTTPServer, Reply, Request, free_port
 
@@ -349,3 +350,40 @@ def test_a_claim_left_by_a_stopped_process_runs_out(
     with Database(db_url) as check, check.transaction() as s:
         # Polled: the next poll comes from the feed's interval, not from the claim.
         assert feeds.next_due_at(s) > NOW + timedelta(minutes=50)
+
+
+def test_two_processes_storing_one_feed_at_once_store_its_entries_once(
+    tmp_path: Path, db_url: str, http: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `poll` run beside the daemon ignores claims: both may read the same new body.
+    url = http.route("/world.rss", Reply(body=RSS))
+    cfg = _shared(tmp_path, db_url, [url])
+    first, second = open_database(db_url), Database(db_url)
+    known = feeds_entries.known
+
+    def slow_known(*args: Any) -> set[str]:
+        found = known(*args)
+        time.sleep(0.3)  # both have looked before either has written, unless one waits
+        return found
+
+    monkeypatch.setattr(feeds_entries, "known", slow_known)
+
+    try:
+        with first.transaction() as s:
+            feeds.sync(s, [(url, None)], datetime.now(UTC))
+            (state,) = feeds.active(s)
+
+        async def both() -> list[Any]:
+            async with Daemon(cfg, first) as a, Daemon(cfg, second) as b:
+                reports = await asyncio.gather(a.poll([state]), b.poll([state]))
+            return [o for r in reports for o in r.outcomes]
+
+        outcomes = asyncio.run(both())
+        with first.transaction() as s:
+            stored = s.scalar(select(func.count()).select_from(Entry))
+    finally:
+        first.close()
+        second.close()
+    assert [o.error for o in outcomes] == [None, None]
+    assert sorted(o.new_entries for o in outcomes) == [0, 3]
+    assert stored == 3
