@@ -38,7 +38,7 @@ from monitor.connections import Connections
 from monitor.connectivity import Connectivity
 from monitor.cycle import CycleReport
 from monitor.deliver import build_channels
-from monitor.deliver.worker import DrainReport, drain, release_orphans
+from monitor.deliver.worker import DrainReport, claimer, drain, pid_alive, release_orphans
 from monitor.errors import MonitorError
 from monitor.match import compile_rules, rule_queries
 from monitor.metrics import Metrics
@@ -217,7 +217,13 @@ class Daemon:
         freed = await asyncio.to_thread(release_orphans, self.db, self.clock())
         if freed:
             log.info("%s claimed by a stopped process will be sent again", plural(freed, "alert"))
+        polls = await asyncio.to_thread(self._read, self._free_dead_claims)
+        if polls:
+            log.info("%s a stopped process was polling will be polled now", plural(polls, "feed"))
         return self
+
+    def _free_dead_claims(self, s: Session) -> int:
+        return feeds.release_orphan_claims(s, self.clock(), socket.gethostname(), pid_alive)
 
     async def __aexit__(
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
@@ -310,7 +316,7 @@ class Daemon:
         until = now + self._claim
 
         def claim(s: Session) -> tuple[list[FeedState], datetime | None]:
-            due = feeds.claim_due(s, now, until, skip)
+            due = feeds.claim_due(s, now, until, claimer(), skip)
             return due, feeds.next_due_at(s, skip | {f.id for f in due})
 
         due, soonest = await asyncio.to_thread(self._read, claim)

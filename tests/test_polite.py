@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import socket
+import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -324,7 +327,7 @@ def test_processes_sharing_a_database_poll_each_due_feed_once(
     assert [len(http.received(p, "GET")) for p in paths] == [1] * len(paths)
 
 
-def test_a_claim_left_by_a_stopped_process_runs_out(
+def test_a_claim_left_by_a_process_on_another_host_runs_out(
     tmp_path: Path, db_url: str, http: HTTPServer
 ) -> None:
     cfg = _shared(tmp_path, db_url, [http.feed("/f.rss", "world.rss")])
@@ -333,8 +336,9 @@ def test_a_claim_left_by_a_stopped_process_runs_out(
 
     async def run() -> None:
         async with Daemon(cfg, db, clock=lambda: now[0]) as daemon:
-            with db.transaction() as s:  # claimed by a process that then died
-                assert len(feeds.claim_due(s, NOW, NOW + timedelta(minutes=2))) == 1
+            with db.transaction() as s:  # claimed by a process of another machine
+                until = NOW + timedelta(minutes=2)
+                assert len(feeds.claim_due(s, NOW, until, "elsewhere:1")) == 1
             await daemon.tick()
             await _settled(daemon)
             assert http.received("/f.rss", "GET") == []
@@ -387,3 +391,34 @@ def test_two_processes_storing_one_feed_at_once_store_its_entries_once(
     assert [o.error for o in outcomes] == [None, None]
     assert sorted(o.new_entries for o in outcomes) == [0, 3]
     assert stored == 3
+
+
+def test_the_claims_of_a_dead_process_of_this_host_are_freed_at_the_next_start(
+    tmp_path: Path, db_url: str, http: HTTPServer
+) -> None:
+    paths = ["/dead.rss", "/alive.rss", "/remote.rss"]
+    cfg = _shared(tmp_path, db_url, [http.feed(p, "world.rss") for p in paths])
+    # The id of a process that has ended.
+    dead_pid = int(subprocess.run(["sh", "-c", "echo $$"], capture_output=True, text=True).stdout)
+    host = socket.gethostname()
+    claimers = [f"{host}:{dead_pid}", f"{host}:{os.getpid()}", f"elsewhere:{dead_pid}"]
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    db = open_database(db_url)
+    try:
+        with db.transaction() as s:
+            feeds.sync(s, [(http.url(p), None) for p in paths], datetime.now(UTC))
+            for url, who in zip(paths, claimers, strict=True):
+                (row,) = s.scalars(select(Feed).where(Feed.url == http.url(url)))
+                row.next_poll_at, row.claimed_by = later, who
+
+        async def run() -> None:
+            async with Daemon(cfg, db) as daemon:
+                await daemon.tick()
+                await _settled(daemon)
+
+        asyncio.run(run())
+    finally:
+        db.close()
+    # Only the dead local process's claim was freed: the live one and the other
+    # machine's hold until they run out.
+    assert [len(http.received(p, "GET")) for p in paths] == [1, 0, 0]

@@ -204,15 +204,15 @@ def test_database_helper_roundtrips_aware_times(db_url: str) -> None:
             feeds.sync(s, [("http://127.0.0.1/x", "X")], moment)
         with db.transaction() as s:
             assert feeds.next_due_at(s) == moment
-            assert feeds.claim_due(s, moment - timedelta(seconds=1), moment) == []
-            (state,) = feeds.claim_due(s, moment, moment + timedelta(minutes=2))
+            assert feeds.claim_due(s, moment - timedelta(seconds=1), moment, "h:1") == []
+            (state,) = feeds.claim_due(s, moment, moment + timedelta(minutes=2), "h:1")
             # Claimed: not due again until the claim runs out.
             assert feeds.next_due_at(s) == moment + timedelta(minutes=2)
         assert state.url == "http://127.0.0.1/x"
         with db.transaction() as s:
             feeds.sync(s, [], moment)  # removed from the config: no longer polled
         with db.transaction() as s:
-            assert feeds.claim_due(s, moment + timedelta(days=1), moment) == []
+            assert feeds.claim_due(s, moment + timedelta(days=1), moment, "h:1") == []
     finally:
         Database.close(db)
 

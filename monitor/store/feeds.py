@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -178,11 +178,13 @@ def claim_due(
     session: Session,
     now: datetime,
     until: datetime,
+    claimer: str,
     skip: Collection[int] = (),
     limit: int = 500,
 ) -> list[FeedState]:
     """Active feeds whose next poll time has come, soonest first, except those in
-    ``skip``; claimed for this process by moving their next poll time to ``until``.
+    ``skip``; claimed for ``claimer`` (``host:pid``) by moving their next poll time to
+    ``until``.
 
     Several processes may share the database: what one claims, the others no longer see
     as due (on PostgreSQL, rows another is claiming at the same moment are skipped, not
@@ -197,7 +199,9 @@ def claim_due(
     claimed = [_state(r) for r in session.execute(query)]
     if claimed:
         session.execute(
-            update(Feed).where(Feed.id.in_([f.id for f in claimed])).values(next_poll_at=until)
+            update(Feed)
+            .where(Feed.id.in_([f.id for f in claimed]))
+            .values(next_poll_at=until, claimed_by=claimer)
         )
     return claimed
 
@@ -205,7 +209,7 @@ def claim_due(
 _RELEASE = (
     update(Feed)
     .where(Feed.id == bindparam("p_id"), Feed.next_poll_at == bindparam("p_until", UTCDateTime))
-    .values(next_poll_at=bindparam("p_now", UTCDateTime))
+    .values(next_poll_at=bindparam("p_now", UTCDateTime), claimed_by=None)
 )
 
 
@@ -215,6 +219,26 @@ def release_claims(session: Session, claims: Iterable[tuple[int, datetime]], now
     params = [{"p_id": i, "p_until": until, "p_now": now} for i, until in claims]
     if params:
         session.connection().execute(_RELEASE, params)
+
+
+def release_orphan_claims(
+    session: Session, now: datetime, host: str, alive: Callable[[int], bool]
+) -> int:
+    """At start: the claims of processes of ``host`` that are no longer ``alive`` (they
+    died mid-poll) are freed, their feeds due at ``now`` instead of when the claims run
+    out."""
+    holders = session.scalars(
+        select(Feed.claimed_by)
+        .where(Feed.claimed_by.like(f"{host}:%"), Feed.next_poll_at > now)
+        .distinct()
+    )
+    dead = [h for h in holders if h and not alive(int(h.rpartition(":")[2] or 0))]
+    if not dead:
+        return 0
+    result = session.connection().execute(
+        update(Feed).where(Feed.claimed_by.in_(dead)).values(next_poll_at=now, claimed_by=None)
+    )
+    return result.rowcount
 
 
 def next_due_at(session: Session, skip: Collection[int] = ()) -> datetime | None:
@@ -253,6 +277,7 @@ _SUCCESS = (
         retry_after_until=case((Feed.retry_after_until > _NOW, Feed.retry_after_until), else_=None),
         last_error=None,
         consecutive_errors=0,
+        claimed_by=None,
         title=func.coalesce(bindparam("p_title", type_=String), Feed.title),
         etag=func.coalesce(bindparam("p_etag", type_=String), Feed.etag),
         last_modified=func.coalesce(bindparam("p_last_modified", type_=String), Feed.last_modified),
@@ -326,6 +351,7 @@ def mark_error(
             next_poll_at=next_poll_at,
             retry_after_until=retry_after_until,
             gone_at=now if gone else None,
+            claimed_by=None,
         )
     )
 

@@ -94,6 +94,10 @@ class Feed(Base):
     # policy.MOVED_AFTER on, that address is fetched instead of ``url``.
     moved_to: Mapped[str | None] = mapped_column(Text)
     moved_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Who is polling the feed now (``host:pid``, store.feeds.claim_due), until
+    # next_poll_at; cleared by the poll's outcome. A claimer found dead at a start on
+    # its host has its claims freed at once instead of when they run out.
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
     # Feed health (monitor.health): "ok" or "unhealthy", since when and why, and when
     # the health channels were last told (so a restart does not tell them again).
     health: Mapped[str] = mapped_column(String(10), default="ok", server_default="ok")
