@@ -34,11 +34,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from monitor import __version__, config, fetch, health, policy
+from monitor.claimers import claimer, pid_alive
 from monitor.connections import Connections
 from monitor.connectivity import Connectivity
 from monitor.cycle import CycleReport
 from monitor.deliver import build_channels
-from monitor.deliver.worker import DrainReport, claimer, drain, pid_alive, release_orphans
+from monitor.deliver.worker import DrainReport, drain, release_orphans
 from monitor.errors import MonitorError
 from monitor.match import compile_rules, rule_queries
 from monitor.metrics import Metrics

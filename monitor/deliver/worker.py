@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import socket
 from collections.abc import Callable, Mapping
@@ -15,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from monitor import policy
+from monitor.claimers import claimer, pid_alive
 from monitor.deliver import Channel
 from monitor.deliver.routing import compose
 from monitor.errors import DeliveryError
@@ -93,24 +93,6 @@ async def drain(
             report.failed,
         )
     return report
-
-
-def claimer() -> str:
-    """Who holds a claim: this host and process."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id runs on this host (signal 0 probes, kills nothing)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, under another user
-    return True
 
 
 def release_orphans(db: Database, now: datetime) -> int:
