@@ -128,7 +128,7 @@ async def poll_feed(poller: Poller, feed: FeedState) -> PollOutcome:
             if feed.first_success_at is not None:
                 recent = await poller.writes.run(lambda s: entries.in_last_body(s, feed.id))
             parsed = await poller.parse(result.body, url, result.content_type, recent)
-            outcome = await asyncio.to_thread(_store, poller, feed, settings, result, parsed)
+            outcome = await _changed(poller, feed, settings, result, parsed)
         return dataclasses.replace(outcome, fetch_seconds=fetch_seconds)
     except Exception as exc:  # one feed's top level: record it, back off, keep polling
         known = isinstance(exc, FetchError | ParseError | StoreError)
@@ -171,16 +171,14 @@ async def _unchanged(
     return PollOutcome(url=feed.url, unchanged=True)
 
 
-def _store(
+async def _changed(
     poller: Poller,
     feed: FeedState,
     settings: FeedSettings,
     result: FetchResult,
     parsed: ParsedFeed,
 ) -> PollOutcome:
-    """Match and store one parsed feed (runs in a worker thread)."""
-    db, now = poller.db, poller.clock()
-    next_poll = _next_poll(poller, settings, result, parsed, now)
+    """Match a parsed feed's new entries and store them, with their hits and alerts."""
     if parsed.problem:
         log.warning("feed %s: %s; its entries are used anyway", feed.url, parsed.problem)
     # A feed may list one entry twice: the first occurrence counts.
@@ -188,23 +186,19 @@ def _store(
     per_entry = parsed.matches if parsed.matches is not None else (None,) * len(parsed.entries)
     for entry, found in zip(parsed.entries, per_entry, strict=True):
         firsts.setdefault(entry.identity, (entry, found))
-    known: set[str] = set()
     if parsed.matches is None:
-        # Matched here, outside the write transaction (matching is CPU work, and the
-        # transaction holds SQLite's write lock): only the entries not stored yet.
-        with db.transaction() as s:
-            known = entries.known(s, feed.id, firsts)
-    matched: list[tuple[ParsedEntry, Sequence[RuleMatch]]] = [
-        (e, poller.matcher.match(e) if found is None else found)
-        for identity, (e, found) in firsts.items()
-        if identity not in known
-    ]
-
+        known, fresh = await asyncio.to_thread(_match_new, poller, feed, firsts)
+    else:  # a parser process matched them all
+        known, fresh = set(), [(e, found or ()) for e, found in firsts.values()]
+    now = poller.clock()
+    next_poll = _next_poll(poller, settings, result, parsed, now)
     first_poll = feed.first_success_at is None
-    with db.transaction() as s:
+
+    def write(s: Session) -> tuple[bool, int, int, list[str]]:
         # The feed's row first: its lock makes another process storing this feed at the
         # same moment (`poll` beside the daemon) wait for this transaction, so that its
-        # check below sees these entries (SQLite's write lock already does as much).
+        # insert below finds these entries stored (SQLite's write lock already does as
+        # much).
         moved = feeds.mark_success(
             s,
             feed.id,
@@ -217,27 +211,46 @@ def _store(
             body_hash=result.body_hash,
             moved_to=_moved(result),
         )
-        # Checked (again) inside the write: another poller may have stored some meanwhile.
-        meanwhile = entries.known(s, feed.id, (e.identity for e, _ in matched))
-        matched = [(e, m) for e, m in matched if e.identity not in meanwhile]
-        entries.touch(s, feed.id, known | meanwhile | set(parsed.skipped), now)
-        ids = entries.add(s, feed.id, [e for e, _ in matched], now)
-        hit = [(i, e, m) for i, (e, m) in zip(ids, matched, strict=True) if m]
+        entries.touch(s, feed.id, known | set(parsed.skipped), now)
+        ids = entries.add(s, feed.id, [e for e, _ in fresh], now)
+        # Stored meanwhile by another poller: still listed, so kept; not new here.
+        entries.touch(s, feed.id, [e.identity for e, _ in fresh if e.identity not in ids], now)
+        hit = [(ids[e.identity], e, m) for e, m in fresh if m and e.identity in ids]
         hits.add(s, [(entry_id, matches) for entry_id, _, matches in hit], now)
         n_alerts = 0
-        hit_rules = [m.rule for _, _, matches in hit for m in matches]
         for entry_id, entry, matches in hit:
             if policy.should_alert(first_poll, entry.published, now, settings.backlog):
                 n_alerts += _queue(s, poller, feed.url, entry_id, entry, matches, now)
+        return moved, len(ids), n_alerts, [m.rule for _, _, matches in hit for m in matches]
+
+    # Shared with other polls' writes (monitor.store.batch): one transaction, one commit
+    # and one thread hop for many feeds, and no two threads waiting on SQLite's lock.
+    moved, stored, n_alerts, hit_rules = await poller.writes.run(write)
     _say_moved(feed, result, moved)
     return PollOutcome(
         url=feed.url,
         parsed=len(parsed.entries) + len(parsed.skipped),
-        new_entries=len(matched),
+        new_entries=stored,
         hits=len(hit_rules),
         alerts=n_alerts,
         hit_rules=tuple(hit_rules),
     )
+
+
+def _match_new(
+    poller: Poller,
+    feed: FeedState,
+    firsts: Mapping[str, tuple[ParsedEntry, Sequence[RuleMatch] | None]],
+) -> tuple[set[str], list[tuple[ParsedEntry, Sequence[RuleMatch]]]]:
+    """The entries already stored, and the others with their matches (in a worker
+    thread): matched outside the write transaction, as matching is CPU work and the
+    transaction holds SQLite's write lock."""
+    with poller.db.transaction() as s:
+        known = entries.known(s, feed.id, firsts)
+    fresh: list[tuple[ParsedEntry, Sequence[RuleMatch]]] = [
+        (e, poller.matcher.match(e)) for i, (e, _) in firsts.items() if i not in known
+    ]
+    return known, fresh
 
 
 def _moved(result: FetchResult) -> str | None:

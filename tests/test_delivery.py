@@ -66,7 +66,7 @@ def queue(
         for i in range(known, known + n):
             (row_id,) = entries.add(
                 s, feed.id, [ParsedEntry(f"e{i}", f"ceasefire {i}", None, None, now, "", "")], now
-            )
+            ).values()
             match = RuleMatch("c", ("ceasefire",), "title", f"ceasefire {i}")
             hits.add(s, [(row_id, [match])], now)
             due, reason = policy.hold(now, plan, urgent)

@@ -43,7 +43,7 @@ def queue_one(db: Database) -> None:
         feeds.sync(s, [("http://127.0.0.1/feed", "Feed")], NOW)
         (feed,) = feeds.active(s)
         entry = ParsedEntry("e1", "Ceasefire", None, None, NOW, "", "")
-        (row_id,) = entries.add(s, feed.id, [entry], NOW)
+        (row_id,) = entries.add(s, feed.id, [entry], NOW).values()
         hits.add(s, [(row_id, [RuleMatch("c", ("ceasefire",), "title", "Ceasefire")])], NOW)
         outbox.add(s, row_id, "hook", ["c"], "id-1", NOW)
 

@@ -363,14 +363,13 @@ def test_two_processes_storing_one_feed_at_once_store_its_entries_once(
     url = http.route("/world.rss", Reply(body=RSS))
     cfg = _shared(tmp_path, db_url, [url])
     first, second = open_database(db_url), Database(db_url)
-    known = feeds_entries.known
+    add = feeds_entries.add
 
-    def slow_known(*args: Any) -> set[str]:
-        found = known(*args)
-        time.sleep(0.3)  # both have looked before either has written, unless one waits
-        return found
+    def slow_add(*args: Any) -> dict[str, int]:
+        time.sleep(0.3)  # both are about to insert before either has, unless one waits
+        return add(*args)
 
-    monkeypatch.setattr(feeds_entries, "known", slow_known)
+    monkeypatch.setattr(feeds_entries, "add", slow_add)
 
     try:
         with first.transaction() as s:

@@ -34,8 +34,8 @@ def test_prune_keeps_what_the_feed_still_lists_and_what_has_hits(db: Database) -
         (feed,) = feeds.active(s)
         # Day 0: the feed lists a, b, c; b matched a rule and was alerted.
         ids = entries.add(s, feed.id, [entry("a"), entry("b"), entry("c")], T0)
-        hits.add(s, [(ids[1], [RuleMatch("r", ("b",), "title", "b")])], T0)
-        outbox.add(s, ids[1], "hook", ["r"], "id-b", T0)
+        hits.add(s, [(ids["b"], [RuleMatch("r", ("b",), "title", "b")])], T0)
+        outbox.add(s, ids["b"], "hook", ["r"], "id-b", T0)
         (alert,) = outbox.claim(s, T0, timedelta(minutes=5), held=False)
         outbox.mark_sent(s, [alert.outbox_id], T0, alert.alert_id)
         feeds.mark_success(s, feed.id, T0, T0, None, None, changed=True)
@@ -73,7 +73,7 @@ def test_prune_never_drops_an_alert_still_waiting(db: Database) -> None:
     with db.transaction() as s:
         feeds.sync(s, [("http://127.0.0.1/f", None)], T0)
         (feed,) = feeds.active(s)
-        (row_id,) = entries.add(s, feed.id, [entry("x")], T0)
+        (row_id,) = entries.add(s, feed.id, [entry("x")], T0).values()
         outbox.add(s, row_id, "hook", ["r"], "id-x", T0)
         feeds.mark_success(s, feed.id, T0 + DAY, T0, None, None, changed=True)
     with db.transaction() as s:

@@ -217,6 +217,44 @@ def test_database_helper_roundtrips_aware_times(db_url: str) -> None:
         Database.close(db)
 
 
+def test_adding_entries_inserts_only_those_not_stored_yet(db_url: str) -> None:
+    from monitor.records import ParsedEntry
+    from monitor.store import entries, feeds
+    from monitor.store.tables import Entry
+
+    moment = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    later = moment + timedelta(hours=1)
+
+    def entry(identity: str, title: str) -> ParsedEntry:
+        return ParsedEntry(identity, title, None, None, None, "", "")
+
+    with open_database(db_url) as db:
+        with db.transaction() as s:
+            feeds.sync(s, [("http://127.0.0.1/a", None), ("http://127.0.0.1/b", None)], moment)
+            feed_a, feed_b = feeds.active(s)
+            first = entries.add(s, feed_a.id, [entry("x", "first"), entry("y", "y")], moment)
+        with db.transaction() as s:
+            # x was stored meanwhile (by another poller of the same body): left as it is.
+            again = entries.add(s, feed_a.id, [entry("x", "second"), entry("z", "z")], later)
+            # The same identity in another feed is another entry.
+            other = entries.add(s, feed_b.id, [entry("x", "b's")], later)
+        with db.transaction() as s:
+            stored = {
+                (feed_id, identity): (title, seen)
+                for feed_id, identity, title, seen in s.execute(
+                    select(Entry.feed_id, Entry.identity, Entry.title, Entry.first_seen_at)
+                )
+            }
+    assert set(first) == {"x", "y"} and set(again) == {"z"} and set(other) == {"x"}
+    assert len({*first.values(), *again.values(), *other.values()}) == 4
+    assert stored == {
+        (feed_a.id, "x"): ("first", moment),
+        (feed_a.id, "y"): ("y", moment),
+        (feed_a.id, "z"): ("z", later),
+        (feed_b.id, "x"): ("b's", later),
+    }
+
+
 def test_an_entry_listed_twice_in_one_feed_is_stored_and_alerted_once(
     tmp_path: Path, http: HTTPServer, receiver: HTTPServer
 ) -> None:
