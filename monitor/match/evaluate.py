@@ -10,10 +10,8 @@ index, the naive one scans the words.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -45,8 +43,6 @@ _UNIFY = str.maketrans(
     {**dict.fromkeys(APOSTROPHES + "\u02bc", "'"), **dict.fromkeys("‐‑‒–—―−﹣－", "-")}
 )
 
-WORDS_AND_GAPS = re.compile(f"({TOKEN.pattern})")
-
 # field, first, last, term, chars: a run of words [first, last], or with chars=True a
 # character range [first, last) (patterns, domains).
 Occ = tuple[int, int, int, int, bool]
@@ -57,7 +53,6 @@ class Prepared:
     """One entry's fields as display texts and words (spans and pattern texts on demand)."""
 
     texts: tuple[str, ...]
-    parts: tuple[list[str], ...]  # gap, word, gap, word, ..., gap
     words: tuple[list[str], ...]
     host: str
     _starts: dict[int, list[int]] = field(default_factory=dict)
@@ -66,8 +61,8 @@ class Prepared:
     def span(self, f: int, i: int) -> tuple[int, int]:
         """Where the ``i``-th word of field ``f`` is (all of a field's found at once)."""
         if f not in self._starts:
-            # The split keeps the text between words: the lengths add up to the positions.
-            self._starts[f] = list(accumulate(map(len, self.parts[f])))[::2]
+            # Found again only for the few fields a rule matched: most are never asked.
+            self._starts[f] = [m.start() for m in TOKEN.finditer(self.texts[f])]
         start = self._starts[f][i]
         return start, start + len(self.words[f][i])
 
@@ -100,9 +95,8 @@ def prepare(entry: ParsedEntry, fields: frozenset[int] = frozenset(range(7))) ->
     )
     texts = tuple(display_of(t) if f in fields else "" for f, t in enumerate(raw))
     link = (entry.link or "") if DOMAIN in fields else ""
-    parts = [WORDS_AND_GAPS.split(t) if t else [""] for t in texts]
-    words = [p[1::2] for p in parts]
-    return Prepared((*texts, link), (*parts, [link]), (*words, []), host_of(link))
+    words = [TOKEN.findall(t) if t else [] for t in texts]
+    return Prepared((*texts, link), (*words, []), host_of(link))
 
 
 # -- compiled nodes ---------------------------------------------------------------------
