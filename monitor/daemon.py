@@ -229,6 +229,7 @@ class Daemon:
     async def __aexit__(
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
+        await asyncio.to_thread(self._release_claims)  # `poll` interrupted (Ctrl-C)
         await self._connections.aclose()
         await self._send_client.aclose()
         await asyncio.to_thread(self._parser.close)
@@ -281,16 +282,19 @@ class Daemon:
 
     async def poll_all(self) -> tuple[CycleReport, list[tuple[str, str]]]:
         """Poll every configured feed once, due or not, whatever its interval, hints and
-        backoff; except those gone (410) or under a Retry-After still in force, returned
-        with why."""
+        backoff; except those gone (410), under a Retry-After still in force or being
+        polled by another process (a daemon on the same database), returned with why.
+        The feeds are claimed as a tick claims them, so a daemon leaves them alone
+        meanwhile."""
         now = self.clock()
+        until = now + self._claim
 
-        def read(s: Session) -> tuple[list[FeedState], list[tuple[str, str]]]:
-            skipped = feeds.skipped(s, now)
-            left_out = {url for url, _ in skipped}
-            return [f for f in feeds.active(s) if f.url not in left_out], skipped
+        def claim(s: Session) -> tuple[list[FeedState], list[tuple[str, str]]]:
+            batch = feeds.claim_due(s, now, until, claimer(), limit=None, every=True)
+            return batch, feeds.skipped(s, now, {f.id for f in batch})
 
-        batch, skipped = await asyncio.to_thread(self._read, read)
+        batch, skipped = await asyncio.to_thread(self._read, claim)
+        self._claims.update((f.id, until) for f in batch)
         return await self.poll(batch), skipped
 
     async def drain(self, *, ignore_delay: bool = False) -> DrainReport:
@@ -604,10 +608,11 @@ class Daemon:
         or another process, instead of when their claims run out."""
         if not self._claims:
             return
-        now = self.clock()
+        now, claims = self.clock(), list(self._claims.items())
+        self._claims.clear()
         try:
             with self.db.transaction() as s:
-                feeds.release_claims(s, self._claims.items(), now)
+                feeds.release_claims(s, claims, now)
         except MonitorError as exc:
             log.warning("the feeds being polled stay claimed until their claims run out: %s", exc)
 

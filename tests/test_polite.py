@@ -421,3 +421,65 @@ def test_the_claims_of_a_dead_process_of_this_host_are_freed_at_the_next_start(
     # Only the dead local process's claim was freed: the live one and the other
     # machine's hold until they run out.
     assert [len(http.received(p, "GET")) for p in paths] == [1, 0, 0]
+
+
+def test_poll_leaves_a_feed_another_process_is_polling_and_says_so(
+    tmp_path: Path, db_url: str, http: HTTPServer
+) -> None:
+    paths = ["/busy.rss", "/free.rss", "/stale.rss"]
+    urls = [http.feed(p, "world.rss") for p in paths]
+    path = write_config(tmp_path, db_url=db_url, feeds=[{"url": u} for u in urls], rules=[])
+    now = datetime.now(UTC)
+    with open_database(db_url) as db, db.transaction() as s:
+        feeds.sync(s, [(u, None) for u in urls], now)
+        rows = {r.url: r for r in s.scalars(select(Feed))}
+        # A daemon elsewhere is polling busy.rss; its claim of stale.rss ran out.
+        rows[urls[0]].next_poll_at = now + timedelta(minutes=5)
+        rows[urls[0]].claimed_by = "elsewhere:41"
+        rows[urls[2]].next_poll_at = now - timedelta(minutes=1)
+        rows[urls[2]].claimed_by = "elsewhere:41"
+    result = poll(path)
+    assert result.exit_code == 0, result.output
+    assert [len(http.received(p, "GET")) for p in paths] == [0, 1, 1]
+    assert "polled 2 feeds" in result.output
+    assert (
+        f"  skipped: {urls[0]}: another newsmonitor process (elsewhere:41) is polling it now\n"
+        in result.output
+    )
+
+
+def test_a_daemon_leaves_the_feeds_poll_is_polling_and_an_interrupted_poll_frees_them(
+    tmp_path: Path, db_url: str, http: HTTPServer
+) -> None:
+    slow = http.route("/slow.rss", Reply(body=RSS, delay=3.0))
+    fast = http.feed("/fast.rss", "world.rss")
+    cfg = _shared(tmp_path, db_url, [slow, fast])
+    first, second = open_database(db_url), Database(db_url)
+    states: dict[str, tuple[datetime, str | None]] = {}
+
+    async def run() -> None:
+        async with Daemon(cfg, first) as polling:
+            task = asyncio.create_task(polling.poll_all())
+            async with Daemon(cfg, second) as daemon:
+                await asyncio.sleep(0.5)  # poll has claimed both, and is waiting on slow.rss
+                await daemon.tick()
+                await _settled(daemon)
+            task.cancel()  # Ctrl-C: slow.rss was not polled
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        with first.transaction() as s:
+            states.update((f.url, (f.next_poll_at, f.claimed_by)) for f in s.scalars(select(Feed)))
+
+    started = datetime.now(UTC)
+    try:
+        asyncio.run(run())
+    finally:
+        first.close()
+        second.close()
+    # Each fetched once, by poll: the daemon left both alone, as poll had claimed them.
+    assert [len(http.received(p, "GET")) for p in ("/slow.rss", "/fast.rss")] == [1, 1]
+    # The interrupted poll gave slow.rss back, due at once; fast.rss has its next poll.
+    slow_next, slow_claim = states[slow]
+    assert slow_claim is None and started <= slow_next <= datetime.now(UTC)
+    assert states[fast][0] > started + timedelta(minutes=30)
+    assert states[fast][1] is None

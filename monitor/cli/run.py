@@ -38,7 +38,8 @@ def poll(ctx: click.Context) -> None:
     exit.
 
     Intervals, publisher hints and error backoff are ignored; a Retry-After still in
-    force and a feed gone (HTTP 410) are honoured, and the skipped feeds are listed.
+    force and a feed gone (HTTP 410) are honoured, a feed a running daemon is polling
+    at that moment is left to it, and the skipped feeds are listed.
 
     Failed feeds are reported and recorded; the exit status is 0 unless newsmonitor
     itself could not run (config 2, database 1).

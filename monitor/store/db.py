@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -17,6 +17,7 @@ import monitor
 from monitor.errors import StoreError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # The newest migration. A database already there is not handed to Alembic at all, which
@@ -95,6 +96,16 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# Values bound in one IN (...) at most: under every backend's limit on bound parameters.
+IN_CHUNK = 500
+
+
+def chunked(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``items`` in slices of at most :data:`IN_CHUNK`, one statement each."""
+    for i in range(0, len(items), IN_CHUNK):
+        yield items[i : i + IN_CHUNK]
 
 
 def open_database(url: str) -> Database:

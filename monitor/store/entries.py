@@ -12,12 +12,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from monitor.records import ParsedEntry
+from monitor.store.db import chunked
 from monitor.store.tables import Entry
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PgInsert
-
-_CHUNK = 500  # stays under every backend's limit on bound parameters
 
 
 def known(session: Session, feed_id: int, identities: Iterable[str]) -> set[str]:
@@ -25,8 +24,7 @@ def known(session: Session, feed_id: int, identities: Iterable[str]) -> set[str]
     wanted = list(dict.fromkeys(identities))
     found: set[str] = set()
     conn = session.connection()  # Core: asked for every changed feed, twice
-    for i in range(0, len(wanted), _CHUNK):
-        chunk = wanted[i : i + _CHUNK]
+    for chunk in chunked(wanted):
         found.update(
             conn.execute(
                 select(Entry.identity).where(Entry.feed_id == feed_id, Entry.identity.in_(chunk))
@@ -92,9 +90,9 @@ def _insert(session: Session) -> Callable[[type[Entry]], Insert | PgInsert]:
 def touch(session: Session, feed_id: int, identities: Iterable[str], now: datetime) -> None:
     """Record that these entries are still in the feed's body (retention keeps them)."""
     present = list(dict.fromkeys(identities))
-    for i in range(0, len(present), _CHUNK):
+    for chunk in chunked(present):
         session.execute(
             update(Entry)
-            .where(Entry.feed_id == feed_id, Entry.identity.in_(present[i : i + _CHUNK]))
+            .where(Entry.feed_id == feed_id, Entry.identity.in_(chunk))
             .values(last_seen_at=now)
         )

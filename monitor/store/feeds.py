@@ -15,6 +15,7 @@ from sqlalchemy import (
     case,
     func,
     insert,
+    or_,
     select,
     type_coerce,
     update,
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from monitor.policy import MOVED_AFTER, host_of, track_move
 from monitor.records import FeedState
+from monitor.store.db import chunked
 from monitor.store.tables import Entry, Feed, UTCDateTime
 
 _RENAME = update(Feed).where(Feed.id == bindparam("p_id")).values(name=bindparam("p_name"))
@@ -180,11 +182,14 @@ def claim_due(
     until: datetime,
     claimer: str,
     skip: Collection[int] = (),
-    limit: int = 500,
+    limit: int | None = 500,
+    *,
+    every: bool = False,
 ) -> list[FeedState]:
     """Active feeds whose next poll time has come, soonest first, except those in
     ``skip``; claimed for ``claimer`` (``host:pid``) by moving their next poll time to
-    ``until``.
+    ``until``. With ``every`` (``poll``): every feed due or not, in the order they were
+    added, except those another process is polling now and those under a Retry-After.
 
     Several processes may share the database: what one claims, the others no longer see
     as due (on PostgreSQL, rows another is claiming at the same moment are skipped, not
@@ -192,16 +197,21 @@ def claim_due(
     outcome sets the real next poll time; a process that stops mid-poll leaves the
     claim to run out at ``until``, and then any process polls the feed.
     """
-    query = select(*_STATE).where(Feed.active, Feed.gone_at.is_(None), Feed.next_poll_at <= now)
+    query = select(*_STATE).where(Feed.active, Feed.gone_at.is_(None))
+    if every:
+        query = query.where(
+            or_(Feed.claimed_by.is_(None), Feed.next_poll_at <= now),
+            or_(Feed.retry_after_until.is_(None), Feed.retry_after_until <= now),
+        ).order_by(Feed.id)
+    else:
+        query = query.where(Feed.next_poll_at <= now).order_by(Feed.next_poll_at)
     if skip:
         query = query.where(Feed.id.not_in(list(skip)))
-    query = query.order_by(Feed.next_poll_at).limit(limit).with_for_update(skip_locked=True)
+    query = query.limit(limit).with_for_update(skip_locked=True)
     claimed = [_state(r) for r in session.execute(query)]
-    if claimed:
+    for chunk in chunked([f.id for f in claimed]):
         session.execute(
-            update(Feed)
-            .where(Feed.id.in_([f.id for f in claimed]))
-            .values(next_poll_at=until, claimed_by=claimer)
+            update(Feed).where(Feed.id.in_(chunk)).values(next_poll_at=until, claimed_by=claimer)
         )
     return claimed
 
@@ -370,17 +380,22 @@ def hold_host(session: Session, host: str, until: datetime) -> int:
     return held
 
 
-def skipped(session: Session, now: datetime) -> list[tuple[str, str]]:
-    """Active feeds that even ``poll`` leaves alone now, with why: gone (HTTP 410), or a
-    Retry-After still in force."""
+def skipped(session: Session, now: datetime, polled: Collection[int]) -> list[tuple[str, str]]:
+    """Active feeds not in ``polled`` (what ``poll`` claimed), with why: gone (HTTP 410),
+    a Retry-After still in force, or another process polling them now."""
     out = []
-    query = select(Feed.url, Feed.gone_at, Feed.retry_after_until).where(
-        Feed.active, (Feed.gone_at.is_not(None)) | (Feed.retry_after_until > now)
+    query = select(Feed.id, Feed.url, Feed.gone_at, Feed.retry_after_until, Feed.claimed_by).where(
+        Feed.active
     )
     for row in session.execute(query.order_by(Feed.id)):
+        if row.id in polled:
+            continue
         if row.gone_at is not None:
             out.append((row.url, "the server answered 410 Gone; remove it from the config"))
         elif row.retry_after_until is not None and row.retry_after_until > now:
             until = row.retry_after_until.strftime("%Y-%m-%d %H:%M:%S UTC")
             out.append((row.url, f"the server asked to wait until {until} (Retry-After)"))
+        else:  # claimed by another process, or being claimed at this very moment
+            by = f" ({row.claimed_by})" if row.claimed_by else ""
+            out.append((row.url, f"another newsmonitor process{by} is polling it now"))
     return out
