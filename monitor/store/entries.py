@@ -68,11 +68,13 @@ def add(
         for e in entries
     ]
     # A Core insert (many rows per statement) on the session's connection: the ORM's unit
-    # of work costs more than the rest of storing a feed.
+    # of work costs more than the rest of storing a feed. Rows come back in the order
+    # given: without it, SQLAlchemy's batching of a RETURNING insert on SQLite left the
+    # daemon's process 10 MiB larger after an all-new pass of 1000 feeds.
     statement = (
         _insert(session)(Entry)
         .on_conflict_do_nothing(index_elements=[Entry.feed_id, Entry.identity])
-        .returning(Entry.identity, Entry.id)
+        .returning(Entry.identity, Entry.id, sort_by_parameter_order=True)
     )
     return {identity: row_id for identity, row_id in session.connection().execute(statement, rows)}
 
