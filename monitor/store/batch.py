@@ -1,9 +1,10 @@
 """Group commit: small writes from many concurrent polls, one transaction for many.
 
-Most polls end in one small write (a 304's new poll time and validators). One
-transaction and one worker-thread hop each would cost more than the fetch itself, so
-writes handed in while a transaction is being written wait for the next one, and that
-one carries them all. Each caller still learns its own outcome: when a write fails, the
+Every poll ends in a write: most in a small one (a 304's new poll time and
+validators), a changed feed's in its new entries, hits and alerts. One transaction and
+one worker-thread hop each would cost more than the fetch itself, so writes handed in
+while a transaction is being written wait for the next one, and that one carries them
+all. Each caller still learns its own outcome: when a write fails, the
 others of its group are written again one transaction each, so one bad write never
 takes the rest with it. A write may therefore run twice (its first run rolled back):
 it must do nothing but database work in the session it is given.

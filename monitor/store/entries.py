@@ -23,7 +23,7 @@ def known(session: Session, feed_id: int, identities: Iterable[str]) -> set[str]
     """Which of ``identities`` this feed has already stored."""
     wanted = list(dict.fromkeys(identities))
     found: set[str] = set()
-    conn = session.connection()  # Core: asked for every changed feed, twice
+    conn = session.connection()  # Core: asked for every feed matched in the daemon
     for chunk in chunked(wanted):
         found.update(
             conn.execute(
