@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import calendar
 import dataclasses
+import functools
 import io
 import logging
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -160,7 +162,7 @@ def _reason(exc: object) -> str:
 def _text(detail: Any, value: Any) -> str:
     if not isinstance(value, str):
         return ""
-    kind = detail.get("type", "") if isinstance(detail, dict) else ""
+    kind = dict.get(detail, "type", "") if isinstance(detail, dict) else ""
     if "html" in kind or "xml" in kind:
         value = html_to_text(value)
     # Feed text is hostile: no control characters (terminal escapes, CR/LF) survive.
@@ -180,28 +182,31 @@ def _published(raw: Any) -> datetime | None:
     return None
 
 
-def _categories(raw: Any) -> tuple[str, ...]:
-    tags = raw.get("tags")
+def _categories(get: Callable[[str], Any]) -> tuple[str, ...]:
+    tags = get("tags")
     if not isinstance(tags, list):
         return ()
-    terms = (t.get("term") or t.get("label") for t in tags if isinstance(t, dict))
+    terms = (dict.get(t, "term") or dict.get(t, "label") for t in tags if isinstance(t, dict))
     return tuple(
         dict.fromkeys(one_line(t, None) for t in terms if isinstance(t, str) and t.strip())
     )
 
 
 def _entry(raw: Any, feed_url: str, feed_title: str | None = None) -> ParsedEntry:
-    title = _text(raw.get("title_detail"), raw.get("title"))
-    link = raw.get("link") if isinstance(raw.get("link"), str) else None
+    # Plain dict lookups: FeedParserDict.get first maps legacy key names (none of these
+    # is one it maps), which made it a sixth of building the records.
+    get: Callable[[str], Any] = functools.partial(dict.get, raw)
+    title = _text(get("title_detail"), get("title"))
+    link = get("link") if isinstance(get("link"), str) else None
     link = urljoin(feed_url, one_line(link, None)) if link and link.strip() else None
-    summary = _text(raw.get("summary_detail"), raw.get("summary"))
-    contents = [_text(c, c.get("value")) for c in raw.get("content", []) if isinstance(c, dict)]
+    summary = _text(get("summary_detail"), get("summary"))
+    contents = [_text(c, dict.get(c, "value")) for c in get("content") or () if isinstance(c, dict)]
     content = " ".join(c for c in contents if c and c != summary)
-    author = raw.get("author")
-    published_raw = dict.get(raw, "published") or dict.get(raw, "updated")
+    author = get("author")
+    published_raw = get("published") or get("updated")
     return ParsedEntry(
         identity=entry_identity(
-            raw.get("id") if isinstance(raw.get("id"), str) else None,
+            get("id") if isinstance(get("id"), str) else None,
             link,
             title,
             published_raw if isinstance(published_raw, str) else None,
@@ -212,6 +217,6 @@ def _entry(raw: Any, feed_url: str, feed_title: str | None = None) -> ParsedEntr
         published=_published(raw),
         summary=summary,
         content=content,
-        categories=_categories(raw),
+        categories=_categories(get),
         feed_title=feed_title,
     )
